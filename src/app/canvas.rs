@@ -1,0 +1,525 @@
+//! The canvas: the photo with zoom and pan, the mask overlay and brush, colour strokes, the
+//! before/after split for staged results, and the noisy view of the timeline.
+
+use egui::{
+    Color32, CursorIcon, Key, PointerButton, Pos2, Rect as ScreenRect, Sense, Stroke, StrokeKind,
+    TextureHandle, Ui, Vec2,
+};
+
+use super::brush::{self, Brush, Tool};
+use super::document::{Dirty, Document};
+use super::history::Layer;
+use super::textures::{self, fit_for_display, image_pixels, mask_pixels, stroke_pixels};
+use super::view::View;
+use crate::engine::mask::{Mask, Rect};
+use crate::engine::planar::Planar;
+
+enum StrokeState {
+    Mask {
+        before: Mask,
+        last: (f32, f32),
+        dirty: Option<Rect>,
+    },
+    Color {
+        before: (Planar, Mask),
+        last: (f32, f32),
+        dirty: Option<Rect>,
+    },
+}
+
+/// Canvas state that outlives frames.
+pub struct Canvas {
+    pub view: View,
+    pub tool: Tool,
+    pub brush: Brush,
+    pub overlay_color: Color32,
+    pub overlay_opacity: f32,
+    pub show_mask: bool,
+    /// Position of the before/after divider, 0–1 of the image width.
+    pub split: f32,
+    /// Show the document instead of the staged result (toggle with C).
+    pub show_before: bool,
+    fit_pending: bool,
+    image: Option<TextureHandle>,
+    mask: Option<TextureHandle>,
+    strokes: Option<TextureHandle>,
+    staged: Option<TextureHandle>,
+    level: Option<TextureHandle>,
+    checker: Option<TextureHandle>,
+    alpha: Option<Vec<u8>>,
+    stroke: Option<StrokeState>,
+    last_rect: ScreenRect,
+}
+
+impl Default for Canvas {
+    fn default() -> Self {
+        Self {
+            view: View::default(),
+            tool: Tool::Paint,
+            brush: Brush::default(),
+            overlay_color: Color32::from_rgb(255, 40, 90),
+            overlay_opacity: 0.45,
+            show_mask: true,
+            split: 0.5,
+            show_before: false,
+            fit_pending: true,
+            image: None,
+            mask: None,
+            strokes: None,
+            staged: None,
+            level: None,
+            checker: None,
+            alpha: None,
+            stroke: None,
+            last_rect: ScreenRect::NOTHING,
+        }
+    }
+}
+
+fn checkerboard() -> egui::ColorImage {
+    let size = 16;
+    let px = (0..size * size)
+        .map(|i| {
+            let (x, y) = (i % size, i / size);
+            if (x / 8 + y / 8) % 2 == 0 {
+                Color32::from_gray(200)
+            } else {
+                Color32::from_gray(150)
+            }
+        })
+        .collect();
+    egui::ColorImage::new([size, size], px)
+}
+
+impl Canvas {
+    /// Forget everything about the previous document.
+    pub fn reset(&mut self, doc: &Document) {
+        self.image = None;
+        self.mask = None;
+        self.strokes = None;
+        self.staged = None;
+        self.level = None;
+        self.stroke = None;
+        self.fit_pending = true;
+        self.alpha = doc
+            .original
+            .color()
+            .has_alpha()
+            .then(|| doc.original.to_rgba8().pixels().map(|p| p.0[3]).collect());
+    }
+
+    pub fn fit(&mut self) {
+        self.fit_pending = true;
+    }
+
+    /// Zoom so one image pixel is one screen point, keeping the centre.
+    pub fn actual_size(&mut self) {
+        self.view.zoom = 1.0;
+    }
+
+    pub fn is_stroking(&self) -> bool {
+        self.stroke.is_some()
+    }
+
+    pub fn staged_changed(&mut self) {
+        self.staged = None;
+    }
+
+    pub fn level_changed(&mut self) {
+        self.level = None;
+    }
+
+    /// Re-upload what a change touched.
+    pub fn refresh(&mut self, doc: &Document, dirty: Dirty) {
+        let size = [doc.width(), doc.height()];
+        let opts = textures::options(self.view.zoom);
+        let full = doc.full_rect();
+        match dirty.layer {
+            Layer::Image => {
+                if let Some(tex) = &mut self.image {
+                    let alpha = self.alpha.as_deref();
+                    textures::update(
+                        tex,
+                        size,
+                        || image_pixels(&doc.image, alpha, full),
+                        || image_pixels(&doc.image, alpha, dirty.rect),
+                        dirty.rect,
+                        opts,
+                    );
+                }
+            }
+            Layer::Mask => {
+                if let Some(tex) = &mut self.mask {
+                    let (c, o) = (self.overlay_color, self.overlay_opacity);
+                    textures::update(
+                        tex,
+                        size,
+                        || mask_pixels(&doc.mask, c, o, full),
+                        || mask_pixels(&doc.mask, c, o, dirty.rect),
+                        dirty.rect,
+                        opts,
+                    );
+                }
+            }
+            Layer::Strokes => {
+                if let Some(tex) = &mut self.strokes {
+                    textures::update(
+                        tex,
+                        size,
+                        || stroke_pixels(&doc.stroke_color, &doc.stroke_alpha, full),
+                        || stroke_pixels(&doc.stroke_color, &doc.stroke_alpha, dirty.rect),
+                        dirty.rect,
+                        opts,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Overlay colour or opacity changed: redraw the whole overlay.
+    pub fn restyle_mask(&mut self) {
+        self.mask = None;
+    }
+
+    fn ensure_textures(&mut self, ui: &Ui, doc: &Document) {
+        let ctx = ui.ctx();
+        let opts = textures::options(self.view.zoom);
+        let full = doc.full_rect();
+        if self.image.is_none() {
+            let img = fit_for_display(image_pixels(&doc.image, self.alpha.as_deref(), full));
+            self.image = Some(ctx.load_texture("canvas-image", img, opts));
+        }
+        if self.mask.is_none() {
+            let img = fit_for_display(mask_pixels(
+                &doc.mask,
+                self.overlay_color,
+                self.overlay_opacity,
+                full,
+            ));
+            self.mask = Some(ctx.load_texture("canvas-mask", img, opts));
+        }
+        if self.strokes.is_none() {
+            let img = fit_for_display(stroke_pixels(&doc.stroke_color, &doc.stroke_alpha, full));
+            self.strokes = Some(ctx.load_texture("canvas-strokes", img, opts));
+        }
+        if self.staged.is_none()
+            && let Some(staged) = &doc.staged
+        {
+            let img = fit_for_display(image_pixels(&staged.image, self.alpha.as_deref(), full));
+            self.staged = Some(ctx.load_texture("canvas-staged", img, opts));
+        }
+        if self.level.is_none()
+            && let Some(level) = &doc.level
+        {
+            let preview = crate::engine::planar::latent_preview(&level.latent, level.sigma);
+            self.level = Some(ctx.load_texture(
+                "canvas-level",
+                fit_for_display(image_pixels(&preview, None, full)),
+                opts,
+            ));
+        }
+        if self.checker.is_none() {
+            let opts = egui::TextureOptions {
+                wrap_mode: egui::TextureWrapMode::Repeat,
+                ..egui::TextureOptions::NEAREST
+            };
+            self.checker = Some(ctx.load_texture("canvas-checker", checkerboard(), opts));
+        }
+    }
+
+    /// Draw the canvas and handle its input. Returns what changed in the document.
+    pub fn ui(&mut self, ui: &mut Ui, doc: &mut Document, painting_enabled: bool) -> Option<Dirty> {
+        self.ensure_textures(ui, doc);
+        let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+        self.last_rect = rect;
+        let size = Vec2::new(doc.width() as f32, doc.height() as f32);
+        if self.fit_pending && rect.width() > 1.0 {
+            self.view = View::fit(rect, size);
+            self.fit_pending = false;
+        }
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 0.0, Color32::from_gray(32));
+        let img_rect = self.view.image_rect(rect, size);
+        let full_uv = ScreenRect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+
+        if self.alpha.is_some()
+            && let Some(checker) = &self.checker
+        {
+            let uv = ScreenRect::from_min_max(
+                Pos2::ZERO,
+                Pos2::new(img_rect.width() / 16.0, img_rect.height() / 16.0),
+            );
+            painter.image(checker.id(), img_rect, uv, Color32::WHITE);
+        }
+
+        let staged = doc.staged.is_some() && !self.show_before;
+        if let (Some(level), Some(tex)) = (&doc.level, &self.level) {
+            painter.image(tex.id(), img_rect, full_uv, Color32::WHITE);
+            painter.text(
+                rect.left_top() + Vec2::new(8.0, 8.0),
+                egui::Align2::LEFT_TOP,
+                format!("x at σ = {:.3}", level.sigma),
+                egui::FontId::proportional(14.0),
+                Color32::WHITE,
+            );
+        } else if let Some(tex) = &self.image {
+            painter.image(tex.id(), img_rect, full_uv, Color32::WHITE);
+        }
+        if staged && let Some(tex) = &self.staged {
+            // After on the right of the divider, before (the document) on the left.
+            let split_x = img_rect.left() + img_rect.width() * self.split;
+            let right = ScreenRect::from_min_max(
+                Pos2::new(split_x, img_rect.top()),
+                img_rect.right_bottom(),
+            );
+            let uv = ScreenRect::from_min_max(Pos2::new(self.split, 0.0), Pos2::new(1.0, 1.0));
+            painter.image(tex.id(), right, uv, Color32::WHITE);
+            painter.line_segment(
+                [
+                    Pos2::new(split_x, img_rect.top()),
+                    Pos2::new(split_x, img_rect.bottom()),
+                ],
+                Stroke::new(2.0, Color32::WHITE),
+            );
+            painter.text(
+                img_rect.left_top() + Vec2::new(6.0, 6.0),
+                egui::Align2::LEFT_TOP,
+                "before",
+                egui::FontId::proportional(13.0),
+                Color32::WHITE,
+            );
+            painter.text(
+                img_rect.right_top() + Vec2::new(-6.0, 6.0),
+                egui::Align2::RIGHT_TOP,
+                "after",
+                egui::FontId::proportional(13.0),
+                Color32::WHITE,
+            );
+        }
+        if doc.level.is_none() {
+            if let Some(tex) = &self.strokes {
+                painter.image(tex.id(), img_rect, full_uv, Color32::WHITE);
+            }
+            if self.show_mask
+                && !staged
+                && let Some(tex) = &self.mask
+            {
+                painter.image(tex.id(), img_rect, full_uv, Color32::WHITE);
+            }
+        }
+        painter.rect_stroke(
+            img_rect,
+            0.0,
+            Stroke::new(1.0, Color32::from_gray(90)),
+            StrokeKind::Outside,
+        );
+
+        self.handle_view_input(ui, rect, &response, size);
+        let dirty = if staged {
+            self.handle_split_drag(ui, &response, img_rect);
+            None
+        } else if painting_enabled && doc.level.is_none() {
+            self.handle_painting(ui, rect, &response, doc)
+        } else {
+            None
+        };
+        self.draw_cursor(ui, rect, &response, staged);
+        dirty
+    }
+
+    fn panning(&self, ui: &Ui, response: &egui::Response) -> bool {
+        let space = ui.input(|i| i.key_down(Key::Space));
+        response.dragged_by(PointerButton::Middle)
+            || (space && response.dragged_by(PointerButton::Primary))
+    }
+
+    fn handle_view_input(
+        &mut self,
+        ui: &Ui,
+        rect: ScreenRect,
+        response: &egui::Response,
+        size: Vec2,
+    ) {
+        if self.panning(ui, response) {
+            self.view.pan(response.drag_delta());
+        }
+        if response.hovered() {
+            let (scroll, pointer) = ui.input(|i| (i.smooth_scroll_delta.y, i.pointer.hover_pos()));
+            let zoom_delta = ui.input(|i| i.zoom_delta());
+            let factor = (scroll * 0.0025).exp() * zoom_delta;
+            if (factor - 1.0).abs() > 1e-4
+                && let Some(p) = pointer
+            {
+                self.view.zoom_at(rect, p, factor);
+            }
+        }
+        let _ = size;
+    }
+
+    fn handle_split_drag(&mut self, ui: &Ui, response: &egui::Response, img_rect: ScreenRect) {
+        if response.dragged_by(PointerButton::Primary)
+            && !ui.input(|i| i.key_down(Key::Space))
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.split = ((p.x - img_rect.left()) / img_rect.width().max(1.0)).clamp(0.0, 1.0);
+        }
+    }
+
+    fn handle_painting(
+        &mut self,
+        ui: &Ui,
+        rect: ScreenRect,
+        response: &egui::Response,
+        doc: &mut Document,
+    ) -> Option<Dirty> {
+        if self.panning(ui, response) {
+            return None;
+        }
+        let primary = response.dragged_by(PointerButton::Primary)
+            || response.clicked_by(PointerButton::Primary);
+        let pos = response
+            .interact_pointer_pos()
+            .map(|p| self.view.to_image(rect, p));
+        // A stroke starts where the button went down, not where the drag was recognised.
+        let origin = ui
+            .input(|i| i.pointer.press_origin())
+            .map(|p| self.view.to_image(rect, p));
+        let mut dirty = None;
+        if primary && let Some(p) = pos {
+            let point = (p.x, p.y);
+            let start = origin.map_or(point, |o| (o.x, o.y));
+            let brush = self.brush;
+            let tool = self.tool;
+            let state = self.stroke.get_or_insert_with(|| match tool {
+                Tool::Color => StrokeState::Color {
+                    before: (doc.stroke_color.clone(), doc.stroke_alpha.clone()),
+                    last: start,
+                    dirty: None,
+                },
+                _ => StrokeState::Mask {
+                    before: doc.mask.clone(),
+                    last: start,
+                    dirty: None,
+                },
+            });
+            match state {
+                StrokeState::Mask {
+                    last, dirty: acc, ..
+                } => {
+                    let mut stamp =
+                        |x: f32, y: f32| brush::stamp_mask(&mut doc.mask, &brush, tool, x, y);
+                    let begin = if acc.is_none() {
+                        stamp(last.0, last.1)
+                    } else {
+                        None
+                    };
+                    let touched = brush::segment(Some(*last), point, &brush, stamp)
+                        .map(|r| begin.map_or(r, |b| union(b, r)))
+                        .or(begin);
+                    *last = point;
+                    if let Some(r) = touched {
+                        *acc = Some(acc.map_or(r, |a| union(a, r)));
+                        dirty = Some(Dirty {
+                            layer: Layer::Mask,
+                            rect: r,
+                        });
+                    }
+                }
+                StrokeState::Color {
+                    last, dirty: acc, ..
+                } => {
+                    let erase = ui.input(|i| i.modifiers.alt);
+                    let mut stamp = |x: f32, y: f32| {
+                        brush::stamp_color(
+                            &mut doc.stroke_color,
+                            &mut doc.stroke_alpha,
+                            &brush,
+                            erase,
+                            x,
+                            y,
+                        )
+                    };
+                    let begin = if acc.is_none() {
+                        stamp(last.0, last.1)
+                    } else {
+                        None
+                    };
+                    let touched = brush::segment(Some(*last), point, &brush, stamp)
+                        .map(|r| begin.map_or(r, |b| union(b, r)))
+                        .or(begin);
+                    *last = point;
+                    if let Some(r) = touched {
+                        *acc = Some(acc.map_or(r, |a| union(a, r)));
+                        dirty = Some(Dirty {
+                            layer: Layer::Strokes,
+                            rect: r,
+                        });
+                    }
+                }
+            }
+        }
+        let released = !ui.input(|i| i.pointer.primary_down());
+        if released && let Some(state) = self.stroke.take() {
+            // A whole drag is one undo step.
+            match state {
+                StrokeState::Mask {
+                    before,
+                    dirty: Some(r),
+                    ..
+                } => doc.commit_mask_stroke(&before, r),
+                StrokeState::Color {
+                    before,
+                    dirty: Some(r),
+                    ..
+                } => doc.commit_color_stroke(&before, r),
+                _ => {}
+            }
+        }
+        dirty
+    }
+
+    fn draw_cursor(&self, ui: &Ui, rect: ScreenRect, response: &egui::Response, staged: bool) {
+        let Some(p) = response.hover_pos() else {
+            return;
+        };
+        if staged {
+            ui.ctx().set_cursor_icon(CursorIcon::ResizeHorizontal);
+            return;
+        }
+        if ui.input(|i| i.key_down(Key::Space)) || response.dragged_by(PointerButton::Middle) {
+            ui.ctx().set_cursor_icon(CursorIcon::Grab);
+            return;
+        }
+        let r = self.brush.size * 0.5 * self.view.zoom;
+        let painter = ui.painter_at(rect);
+        painter.circle_stroke(p, r, Stroke::new(2.0, Color32::BLACK));
+        painter.circle_stroke(p, r, Stroke::new(1.0, Color32::WHITE));
+        if self.brush.hardness < 1.0 {
+            painter.circle_stroke(
+                p,
+                r * self.brush.hardness,
+                Stroke::new(1.0, Color32::from_white_alpha(120)),
+            );
+        }
+        ui.ctx().set_cursor_icon(CursorIcon::Crosshair);
+    }
+
+    /// Screen rectangle the canvas used last frame (tests drive the brush through it).
+    pub fn screen_rect(&self) -> ScreenRect {
+        self.last_rect
+    }
+
+    /// Screen position of an image point (for tests and tools).
+    pub fn image_to_screen(&self, p: Pos2) -> Pos2 {
+        self.view.to_screen(self.last_rect, p)
+    }
+}
+
+fn union(a: Rect, b: Rect) -> Rect {
+    Rect {
+        y0: a.y0.min(b.y0),
+        x0: a.x0.min(b.x0),
+        y1: a.y1.max(b.y1),
+        x1: a.x1.max(b.x1),
+    }
+}

@@ -1,0 +1,23 @@
+//! The editor (egui/eframe). It draws, collects input and sends jobs; all tensor work
+//! happens in the engine on worker threads.
+
+mod brush;
+mod canvas;
+mod document;
+mod editor;
+mod files;
+mod history;
+mod interpolation;
+mod launch;
+mod tasks_panel;
+mod textures;
+mod timeline;
+mod training_tab;
+mod view;
+
+pub use brush::{Brush, Tool};
+pub use document::Document;
+pub use editor::{Editor, EditorOptions, Tab};
+pub use files::default_config_dir;
+pub use launch::{LaunchError, run};
+pub use tasks_panel::TaskKind;

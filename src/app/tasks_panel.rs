@@ -1,0 +1,309 @@
+//! The tool panel: mask brush settings and the engine tasks (inpaint, restore, edit,
+//! generate) with their parameters. Every parameter explains itself in a tooltip.
+
+use egui::{Color32, Ui};
+
+use super::brush::Tool;
+use super::canvas::Canvas;
+use crate::engine::GenerationPreset;
+use crate::engine::tasks::Renoise;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Inpaint,
+    Restore,
+    Edit,
+    Generate,
+}
+
+/// Task parameters as the user set them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSettings {
+    pub kind: TaskKind,
+    pub seed: u64,
+    pub strength: f32,
+    pub inpaint_steps: usize,
+    pub grow: usize,
+    pub feather: usize,
+    pub renoise: Renoise,
+    pub restore_sigma: f32,
+    pub restore_nfe: usize,
+    pub edit_sigma: f32,
+    pub edit_nfe: usize,
+    pub gen_width: usize,
+    pub gen_height: usize,
+    pub gen_preset: GenerationPreset,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        Self {
+            kind: TaskKind::Inpaint,
+            seed: 0,
+            strength: 80.0,
+            inpaint_steps: 6,
+            grow: 4,
+            feather: 8,
+            renoise: Renoise::Fresh,
+            restore_sigma: 0.15,
+            restore_nfe: 2,
+            edit_sigma: 2.0,
+            edit_nfe: 2,
+            gen_width: 256,
+            gen_height: 256,
+            gen_preset: GenerationPreset::TwoStep,
+        }
+    }
+}
+
+impl TaskSettings {
+    /// Inpainting levels: geometric from the strength down to 0.2.
+    pub fn inpaint_levels(&self) -> Vec<f32> {
+        let n = self.inpaint_steps.max(1);
+        let top = self.strength.clamp(0.25, 80.0);
+        let bottom = 0.2f32.min(top * 0.5);
+        if n == 1 {
+            return vec![top];
+        }
+        (0..n)
+            .map(|k| top * (bottom / top).powf(k as f32 / (n - 1) as f32))
+            .map(|l| (l * 1000.0).round() / 1000.0)
+            .collect()
+    }
+}
+
+/// What the panel asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelAction {
+    Run(TaskKind),
+    InvertMask,
+    ClearMask,
+    ClearStrokes,
+    LoadMask,
+    SaveMask,
+}
+
+fn seed_row(ui: &mut Ui, seed: &mut u64) {
+    ui.horizontal(|ui| {
+        let label = ui
+            .label("Seed")
+            .on_hover_text("Same seed, same result. Change it for another variation.");
+        ui.add(egui::DragValue::new(seed).speed(1.0))
+            .labelled_by(label.id);
+        if ui
+            .button("random")
+            .on_hover_text("Pick a random seed")
+            .clicked()
+        {
+            *seed = rand::random::<u32>() as u64;
+        }
+    });
+}
+
+pub fn brush_ui(ui: &mut Ui, canvas: &mut Canvas, actions: &mut Vec<PanelAction>, has_doc: bool) {
+    ui.heading("Brush");
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut canvas.tool, Tool::Paint, "Paint (B)")
+            .on_hover_text("Paint the mask: the area to regenerate.");
+        ui.selectable_value(&mut canvas.tool, Tool::Erase, "Erase (E)")
+            .on_hover_text("Remove from the mask.");
+        ui.selectable_value(&mut canvas.tool, Tool::Color, "Colour (P)")
+            .on_hover_text("Paint rough colour strokes for an edit (Alt erases them).");
+    });
+    ui.add(
+        egui::Slider::new(&mut canvas.brush.size, 1.0..=600.0)
+            .logarithmic(true)
+            .text("size ([ ])"),
+    )
+    .on_hover_text("Brush diameter in image pixels. [ and ] change it.");
+    ui.add(egui::Slider::new(&mut canvas.brush.hardness, 0.0..=1.0).text("hardness"))
+        .on_hover_text("1: hard edge. 0: soft from the centre outwards.");
+    ui.add(egui::Slider::new(&mut canvas.brush.opacity, 0.05..=1.0).text("opacity"))
+        .on_hover_text("How much one stroke adds.");
+    if canvas.tool == Tool::Color {
+        ui.horizontal(|ui| {
+            ui.label("colour");
+            ui.color_edit_button_rgb(&mut canvas.brush.color);
+        });
+    }
+    ui.horizontal(|ui| {
+        let mut changed = ui
+            .checkbox(&mut canvas.show_mask, "show mask")
+            .on_hover_text("Show the mask overlay.")
+            .changed();
+        let mut rgb = [
+            canvas.overlay_color.r(),
+            canvas.overlay_color.g(),
+            canvas.overlay_color.b(),
+        ];
+        if ui
+            .color_edit_button_srgb(&mut rgb)
+            .on_hover_text("Overlay colour")
+            .changed()
+        {
+            canvas.overlay_color = Color32::from_rgb(rgb[0], rgb[1], rgb[2]);
+            changed = true;
+        }
+        if ui
+            .add(egui::Slider::new(&mut canvas.overlay_opacity, 0.1..=1.0).text("overlay"))
+            .on_hover_text("Overlay opacity")
+            .changed()
+        {
+            changed = true;
+        }
+        if changed {
+            canvas.restyle_mask();
+        }
+    });
+    ui.add_enabled_ui(has_doc, |ui| {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Invert")
+                .on_hover_text("Swap masked and unmasked areas.")
+                .clicked()
+            {
+                actions.push(PanelAction::InvertMask);
+            }
+            if ui
+                .button("Clear")
+                .on_hover_text("Remove the whole mask.")
+                .clicked()
+            {
+                actions.push(PanelAction::ClearMask);
+            }
+            if ui
+                .button("Load…")
+                .on_hover_text("Load a mask PNG (white = regenerate).")
+                .clicked()
+            {
+                actions.push(PanelAction::LoadMask);
+            }
+            if ui
+                .button("Save…")
+                .on_hover_text("Save the mask as a PNG.")
+                .clicked()
+            {
+                actions.push(PanelAction::SaveMask);
+            }
+        });
+    });
+}
+
+pub fn tasks_ui(
+    ui: &mut Ui,
+    s: &mut TaskSettings,
+    actions: &mut Vec<PanelAction>,
+    has_doc: bool,
+    busy: bool,
+) {
+    ui.heading("Task");
+    ui.horizontal_wrapped(|ui| {
+        ui.selectable_value(&mut s.kind, TaskKind::Inpaint, "Inpaint")
+            .on_hover_text("Regenerate the masked area.");
+        ui.selectable_value(&mut s.kind, TaskKind::Restore, "Restore")
+            .on_hover_text("Remove JPEG artefacts or noise from the whole photo.");
+        ui.selectable_value(&mut s.kind, TaskKind::Edit, "Edit")
+            .on_hover_text("Turn colour strokes into content.");
+        ui.selectable_value(&mut s.kind, TaskKind::Generate, "Generate")
+            .on_hover_text("A new picture from noise.");
+    });
+    ui.separator();
+    match s.kind {
+        TaskKind::Inpaint => {
+            ui.add(egui::Slider::new(&mut s.strength, 0.5..=80.0).logarithmic(true).text("strength σ"))
+                .on_hover_text("Noise level the fill starts from. 80 invents the area from scratch; a few units keeps the layout under the mask.");
+            ui.add(egui::Slider::new(&mut s.inpaint_steps, 1..=12).text("steps"))
+                .on_hover_text("Levels of the replacement loop; more blends the fill better into its surroundings.");
+            ui.add(egui::Slider::new(&mut s.grow, 0..=64).text("grow px"))
+                .on_hover_text("Dilate the painted mask before filling.");
+            ui.add(egui::Slider::new(&mut s.feather, 0..=64).text("feather px"))
+                .on_hover_text("Soft edge between the fill and the photo.");
+            ui.horizontal(|ui| {
+                ui.label("re-noise")
+                    .on_hover_text("How the estimate goes back up to each level.");
+                ui.selectable_value(&mut s.renoise, Renoise::Fresh, "fresh")
+                    .on_hover_text("Add fresh noise (1 NFE per step).");
+                ui.selectable_value(&mut s.renoise, Renoise::Invert, "BCM inversion")
+                    .on_hover_text("Invert with the BCM (2 NFE per step): keeps more structure.");
+            });
+            let nfe = s.inpaint_steps * if s.renoise == Renoise::Invert { 2 } else { 1 };
+            ui.label(format!("levels {:?} — {nfe} NFE", s.inpaint_levels()));
+        }
+        TaskKind::Restore => {
+            ui.add(egui::Slider::new(&mut s.restore_sigma, 0.01..=1.0).logarithmic(true).text("strength σ"))
+                .on_hover_text("Noise level the photo is lifted to: larger removes heavier damage and more fine detail. 0.1–0.3 suits JPEG artefacts.");
+            ui.add(egui::Slider::new(&mut s.restore_nfe, 1..=4).text("NFE"))
+                .on_hover_text("Passes; each repeats at half the level.");
+        }
+        TaskKind::Edit => {
+            ui.add(egui::Slider::new(&mut s.edit_sigma, 0.1..=20.0).logarithmic(true).text("σ edit"))
+                .on_hover_text("How far towards noise the painted photo is inverted before regenerating: small keeps your strokes, large invents more.");
+            ui.add(egui::Slider::new(&mut s.edit_nfe, 1..=4).text("NFE back"))
+                .on_hover_text("Network evaluations to come back from σ edit.");
+            ui.label("Paint with the Colour brush; the change stays within the strokes (grown and feathered).");
+        }
+        TaskKind::Generate => {
+            ui.add(
+                egui::Slider::new(&mut s.gen_width, 64..=1024)
+                    .step_by(16.0)
+                    .text("width"),
+            );
+            ui.add(
+                egui::Slider::new(&mut s.gen_height, 64..=1024)
+                    .step_by(16.0)
+                    .text("height"),
+            );
+            egui::ComboBox::from_label("scheme")
+                .selected_text(s.gen_preset.name())
+                .show_ui(ui, |ui| {
+                    for p in GenerationPreset::ALL {
+                        ui.selectable_value(&mut s.gen_preset, p, p.name());
+                    }
+                })
+                .response
+                .on_hover_text("Sampling scheme (1–4 NFE).");
+        }
+    }
+    seed_row(ui, &mut s.seed);
+    let needs_doc = s.kind != TaskKind::Generate;
+    let label = match s.kind {
+        TaskKind::Inpaint => "Inpaint mask",
+        TaskKind::Restore => "Restore photo",
+        TaskKind::Edit => "Apply edit",
+        TaskKind::Generate => "Generate",
+    };
+    if ui
+        .add_enabled(
+            !busy && (has_doc || !needs_doc),
+            egui::Button::new(label).min_size(egui::vec2(160.0, 28.0)),
+        )
+        .on_hover_text("Runs in the background; the result is staged for you to accept or discard.")
+        .clicked()
+    {
+        actions.push(PanelAction::Run(s.kind));
+    }
+    if s.kind == TaskKind::Edit && has_doc && ui.button("Clear strokes").clicked() {
+        actions.push(PanelAction::ClearStrokes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inpaint_levels_decrease_from_the_strength() {
+        let s = TaskSettings::default();
+        let l = s.inpaint_levels();
+        assert_eq!(l.len(), 6);
+        assert_eq!(l[0], 80.0);
+        assert!((l[5] - 0.2).abs() < 1e-3);
+        assert!(l.windows(2).all(|w| w[1] < w[0]));
+        let one = TaskSettings {
+            inpaint_steps: 1,
+            strength: 5.0,
+            ..s
+        };
+        assert_eq!(one.inpaint_levels(), vec![5.0]);
+    }
+}

@@ -1,0 +1,282 @@
+//! The timeline: the noise-level axis from 0.002 to 80 on a log scale. It shows where the
+//! picture sits, the hops of the chosen plan (drag the points to edit them), and a scrubber
+//! to invert the photo to any level and generate back from there.
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+
+use crate::engine::plan::{GenerationPreset, Op, Plan};
+use crate::engine::schedule::{SIGMA_MAX, SIGMA_MIN};
+
+/// What the user asked the timeline to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimelineAction {
+    /// Invert the photo to this level (scrubber released).
+    InvertTo(f32),
+    /// Run the plan from the level the picture sits at down to a clean image.
+    GenerateBack(Plan),
+    /// Leave the noisy view.
+    ShowPhoto,
+}
+
+pub struct Timeline {
+    pub plan: Plan,
+    pub preset: Option<GenerationPreset>,
+    /// Level the scrubber points at.
+    pub scrub: f32,
+    /// Inversion hops used when scrubbing (1–4).
+    pub inversion_nfe: usize,
+    dragging: Option<usize>,
+    pub error: Option<String>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Self {
+            plan: GenerationPreset::TwoStep.plan_from(SIGMA_MAX),
+            preset: Some(GenerationPreset::TwoStep),
+            scrub: 15.0,
+            inversion_nfe: 2,
+            dragging: None,
+            error: None,
+        }
+    }
+}
+
+const LN_MIN: f32 = -6.214_608; // ln 0.002
+const LN_MAX: f32 = 4.382_027; // ln 80
+
+/// A line with a small fixed-size head (egui's arrow head grows with the length).
+fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, stroke: Stroke) {
+    painter.line_segment([from, to], stroke);
+    let dir = (to - from).normalized();
+    if dir.is_finite() && (to - from).length() > 8.0 {
+        let side = Vec2::new(-dir.y, dir.x);
+        let back = to - dir * 7.0;
+        painter.line_segment([to, back + side * 3.5], stroke);
+        painter.line_segment([to, back - side * 3.5], stroke);
+    }
+}
+
+/// Horizontal position of a level.
+pub fn x_of(rect: Rect, sigma: f32) -> f32 {
+    let t = (sigma.clamp(SIGMA_MIN, SIGMA_MAX).ln() - LN_MIN) / (LN_MAX - LN_MIN);
+    rect.left() + t * rect.width()
+}
+
+/// Level at a horizontal position.
+pub fn sigma_at(rect: Rect, x: f32) -> f32 {
+    let t = ((x - rect.left()) / rect.width().max(1.0)).clamp(0.0, 1.0);
+    (LN_MIN + t * (LN_MAX - LN_MIN))
+        .exp()
+        .clamp(SIGMA_MIN, SIGMA_MAX)
+}
+
+fn op_level(op: &Op) -> f32 {
+    match op {
+        Op::Hop(l) | Op::Noise(l) => *l,
+    }
+}
+
+impl Timeline {
+    fn set_op_level(&mut self, index: usize, sigma: f32) {
+        if index == 0 {
+            self.plan.start = sigma;
+        } else if let Some(op) = self.plan.ops.get_mut(index - 1) {
+            *op = match op {
+                Op::Hop(_) => Op::Hop(sigma),
+                Op::Noise(_) => Op::Noise(sigma),
+            };
+        }
+        self.preset = None;
+        self.error = self.plan.validate().err().map(|e| e.to_string());
+    }
+
+    /// Draw the panel. `current` is the level the picture sits at (σ_min for the photo).
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        current: f32,
+        busy: bool,
+        has_doc: bool,
+    ) -> Option<TimelineAction> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            ui.label("Plan:");
+            for preset in GenerationPreset::ALL {
+                let selected = self.preset == Some(preset);
+                if ui
+                    .selectable_label(selected, preset.name())
+                    .on_hover_text(match preset {
+                        GenerationPreset::OneStep => "One jump from pure noise to a clean image (1 NFE).",
+                        GenerationPreset::TwoStep => "80 → 2.4 → 0.002: two jumps, sharper (2 NFE).",
+                        GenerationPreset::Zigzag => "One jump down, small fresh noise, amplified to 1.2 by the BCM, down again (3 NFE).",
+                        GenerationPreset::Mixed => "Two-step, then a zigzag refinement (4 NFE).",
+                    })
+                    .clicked()
+                {
+                    self.plan = preset.plan_from(SIGMA_MAX);
+                    self.preset = Some(preset);
+                    self.error = None;
+                }
+            }
+            ui.separator();
+            ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");
+            ui.monospace(self.plan.to_string());
+            ui.separator();
+            ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=4).text("inversion NFE"))
+                .on_hover_text("Hops used to invert the photo when you scrub (2 = the reference's 0.07 → 15 → 80).");
+        });
+        if let Some(err) = &self.error {
+            ui.colored_label(Color32::LIGHT_RED, err);
+        }
+
+        let height = 26.0 + 14.0 * (self.plan.ops.len() as f32 + 1.0);
+        let (rect, response) = ui.allocate_exact_size(
+            Vec2::new(ui.available_width(), height.max(80.0)),
+            Sense::click_and_drag(),
+        );
+        let axis = Rect::from_min_max(
+            rect.left_top() + Vec2::new(16.0, 4.0),
+            rect.right_bottom() - Vec2::new(16.0, 20.0),
+        );
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 4.0, Color32::from_gray(24));
+        for &tick in &[0.002f32, 0.01, 0.07, 0.1, 1.0, 2.4, 10.0, 15.0, 80.0] {
+            let x = x_of(axis, tick);
+            painter.line_segment(
+                [Pos2::new(x, axis.top()), Pos2::new(x, axis.bottom())],
+                Stroke::new(1.0, Color32::from_gray(50)),
+            );
+            painter.text(
+                Pos2::new(x, axis.bottom() + 2.0),
+                egui::Align2::CENTER_TOP,
+                format!("{tick}"),
+                egui::FontId::proportional(10.0),
+                Color32::GRAY,
+            );
+        }
+        // Plan: row i is the level after i ops; hops solid, noise injections dashed.
+        let row = |i: usize| axis.top() + 8.0 + 14.0 * i as f32;
+        let mut points = vec![Pos2::new(x_of(axis, self.plan.start), row(0))];
+        for (i, op) in self.plan.ops.iter().enumerate() {
+            let p = Pos2::new(x_of(axis, op_level(op)), row(i + 1));
+            let prev = points[i];
+            match op {
+                Op::Hop(_) => arrow(
+                    &painter,
+                    prev,
+                    p,
+                    Stroke::new(2.0, Color32::from_rgb(120, 180, 255)),
+                ),
+                Op::Noise(_) => {
+                    painter.extend(egui::Shape::dashed_line(
+                        &[prev, p],
+                        Stroke::new(1.5, Color32::from_rgb(255, 200, 90)),
+                        4.0,
+                        3.0,
+                    ));
+                }
+            }
+            points.push(p);
+        }
+        for (i, p) in points.iter().enumerate() {
+            let color = if self.dragging == Some(i) {
+                Color32::WHITE
+            } else {
+                Color32::from_rgb(180, 210, 255)
+            };
+            painter.circle_filled(*p, 4.5, color);
+        }
+        // Where the picture is now.
+        let cx = x_of(axis, current);
+        painter.line_segment(
+            [Pos2::new(cx, axis.top()), Pos2::new(cx, axis.bottom())],
+            Stroke::new(2.0, Color32::from_rgb(120, 255, 140)),
+        );
+        painter.text(
+            Pos2::new(cx + 4.0, axis.top()),
+            egui::Align2::LEFT_TOP,
+            "picture",
+            egui::FontId::proportional(10.0),
+            Color32::from_rgb(120, 255, 140),
+        );
+        // Scrubber.
+        let sx = x_of(axis, self.scrub);
+        painter.line_segment(
+            [Pos2::new(sx, axis.top()), Pos2::new(sx, axis.bottom())],
+            Stroke::new(1.5, Color32::from_rgb(255, 120, 200)),
+        );
+        painter.circle_filled(
+            Pos2::new(sx, axis.bottom()),
+            6.0,
+            Color32::from_rgb(255, 120, 200),
+        );
+
+        if response.drag_started()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.dragging = points.iter().position(|q| q.distance(p) < 9.0);
+        }
+        if response.dragged()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            let sigma = sigma_at(axis, p.x);
+            match self.dragging {
+                Some(i) => self.set_op_level(i, (sigma * 1000.0).round() / 1000.0),
+                None => self.scrub = sigma,
+            }
+        }
+        if response.drag_stopped() {
+            if self.dragging.take().is_none() && has_doc && !busy {
+                action = Some(TimelineAction::InvertTo(self.scrub));
+            }
+        } else if response.clicked()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.scrub = sigma_at(axis, p.x);
+        }
+        response.on_hover_text("Drag the pink marker to invert the photo to that noise level; drag the plan's points to edit it.");
+
+        ui.horizontal(|ui| {
+            ui.label(format!("scrub σ = {:.3}", self.scrub));
+            let enabled = has_doc && !busy;
+            if ui
+                .add_enabled(enabled, egui::Button::new("Invert to σ"))
+                .on_hover_text("Move the photo along the ODE to the scrubbed level (BCM inversion) and show it.")
+                .clicked()
+            {
+                action = Some(TimelineAction::InvertTo(self.scrub));
+            }
+            let at_level = current > SIGMA_MIN * 1.01;
+            let back = self.plan.rebased(current);
+            let back_ok = back.validate().is_ok();
+            let label = if at_level { format!("Generate back ({} NFE)", back.nfe()) } else { "Generate back".to_string() };
+            if ui
+                .add_enabled(enabled && at_level && back_ok, egui::Button::new(label))
+                .on_hover_text("Run the plan from the picture's level down to a clean image; the result is staged.")
+                .clicked()
+            {
+                action = Some(TimelineAction::GenerateBack(back));
+            }
+            if ui.add_enabled(at_level, egui::Button::new("Show photo")).on_hover_text("Leave the noisy view.").clicked() {
+                action = Some(TimelineAction::ShowPhoto);
+            }
+        });
+        action
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_axis_roundtrip() {
+        let r = Rect::from_min_size(Pos2::new(10.0, 0.0), Vec2::new(500.0, 50.0));
+        assert!((x_of(r, SIGMA_MIN) - 10.0).abs() < 1e-3);
+        assert!((x_of(r, SIGMA_MAX) - 510.0).abs() < 1e-3);
+        for s in [0.002f32, 0.07, 1.0, 15.0, 80.0] {
+            assert!((sigma_at(r, x_of(r, s)) / s - 1.0).abs() < 1e-4);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// bcm-studio: edit photos with a Bidirectional Consistency Model. Without a subcommand the
+/// editor opens.
+#[derive(Debug, Parser)]
+#[command(name = "bcm-studio", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Photo to open in the editor.
+    pub open: Option<PathBuf>,
+}
+
+/// Options shared by every command that runs the model.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Where the network runs: auto (GPU through wgpu if there is one, else CPU), cpu, wgpu.
+    #[arg(long, global = true, default_value = "auto")]
+    pub device: String,
+    /// Model weights (.safetensors with a .json card beside it); default: the embedded model.
+    #[arg(long, global = true)]
+    pub model: Option<PathBuf>,
+    /// Seed for every random draw (noise, injections).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub seed: u64,
+    /// Side of the tiles large images are split into (pixels kept per tile).
+    #[arg(long, global = true, default_value_t = 768)]
+    pub tile: usize,
+    /// Allow writing over an input file.
+    #[arg(long, global = true)]
+    pub overwrite: bool,
+    /// JPEG quality for .jpg outputs.
+    #[arg(long, global = true, default_value_t = 92)]
+    pub quality: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate an image from pure noise.
+    Generate {
+        #[arg(long, default_value_t = 256)]
+        width: usize,
+        #[arg(long, default_value_t = 256)]
+        height: usize,
+        /// Network evaluations: 1 one-step, 2 two-step, 3 zigzag, 4 mixed.
+        #[arg(long, default_value_t = 2)]
+        nfe: usize,
+        /// A custom schedule instead, e.g. "80 > 2.4 > 0.002" ('+s' adds noise up to s).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Start from a latent written by `invert` instead of fresh noise.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Invert a photo to a noise level; writes the latent (.safetensors) and optionally a
+    /// preview of it.
+    Invert {
+        input: PathBuf,
+        /// Target noise level.
+        #[arg(long, default_value_t = 80.0)]
+        sigma: f32,
+        /// Network evaluations for the inversion (1-4).
+        #[arg(long, default_value_t = 2)]
+        nfe: usize,
+        /// A custom schedule instead, starting at 0.002, e.g. "0.002 > +0.07 > 15 > 80".
+        #[arg(long)]
+        schedule: Option<String>,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write a viewable picture of the noisy latent.
+        #[arg(long)]
+        preview: Option<PathBuf>,
+    },
+    /// Invert a photo to pure noise and generate it back.
+    Reconstruct {
+        input: PathBuf,
+        /// Network evaluations in each direction (1-4).
+        #[arg(long, default_value_t = 2)]
+        nfe: usize,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Slide between two photos in noise space; writes N frames (or one strip).
+    Interpolate {
+        first: PathBuf,
+        second: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        frames: usize,
+        /// Noise level where the two latents are mixed.
+        #[arg(long, default_value_t = 80.0)]
+        sigma: f32,
+        /// Network evaluations for each inversion and each frame (1-4).
+        #[arg(long, default_value_t = 2)]
+        nfe: usize,
+        /// Write all frames side by side into the output instead of numbered files.
+        #[arg(long)]
+        strip: bool,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Regenerate the white area of a mask PNG.
+    Inpaint {
+        input: PathBuf,
+        #[arg(long)]
+        mask: PathBuf,
+        /// Decreasing noise levels of the replacement loop; the first sets the strength.
+        #[arg(long, default_value = "80,20,6,2,0.6,0.2")]
+        levels: String,
+        /// Grow the mask by this many pixels.
+        #[arg(long, default_value_t = 4)]
+        grow: usize,
+        /// Soft edge width in pixels.
+        #[arg(long, default_value_t = 8)]
+        feather: usize,
+        /// Re-noising in the loop: fresh (1 NFE per level) or invert (BCM inversion, 2 NFE).
+        #[arg(long, default_value = "fresh")]
+        renoise: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Remove JPEG artefacts or noise.
+    Restore {
+        input: PathBuf,
+        /// Noise level the photo is lifted to (larger removes more, and more detail).
+        #[arg(long, default_value_t = 0.15)]
+        sigma: f32,
+        /// Network evaluations.
+        #[arg(long, default_value_t = 2)]
+        nfe: usize,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Turn rough colour strokes into content: the strokes PNG (with alpha) is painted over
+    /// the photo, inverted to --sigma and regenerated inside the stroke region (or --mask).
+    Edit {
+        input: PathBuf,
+        #[arg(long)]
+        strokes: PathBuf,
+        /// Region allowed to change (white); default: the strokes, grown.
+        #[arg(long)]
+        mask: Option<PathBuf>,
+        #[arg(long, default_value_t = 2.0)]
+        sigma: f32,
+        /// Network evaluations back from --sigma (1-4).
+        #[arg(long, default_value_t = 2)]
+        nfe: usize,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Train a model on a folder of photos, or continue a run (--resume).
+    Train {
+        /// Folder of .jpg/.png/.webp photos (searched recursively).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Model preset for a new run: tiny or photo.
+        #[arg(long, default_value = "photo")]
+        preset: String,
+        /// Run folder (config, checkpoints, logs, samples).
+        #[arg(long)]
+        out: PathBuf,
+        /// Continue the run in --out from its newest checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// New run: planned length (sets the curriculum). Resume: train until this step.
+        #[arg(long)]
+        steps: Option<u64>,
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Side of the square training crops.
+        #[arg(long)]
+        patch: Option<usize>,
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Area-downscale photos by this factor before cropping (1 or 2).
+        #[arg(long)]
+        downscale: Option<u32>,
+        #[arg(long)]
+        checkpoint_every: Option<u64>,
+        #[arg(long)]
+        sample_every: Option<u64>,
+        #[arg(long)]
+        validate_every: Option<u64>,
+        /// bct (bidirectional) or ct (consistency model only, for the fine-tuning route).
+        #[arg(long, default_value = "bct")]
+        objective: String,
+        /// Start from these weights (.safetensors with its card); a CM becomes a BCM.
+        #[arg(long)]
+        init: Option<PathBuf>,
+        /// Photo decoding threads.
+        #[arg(long)]
+        loader_threads: Option<usize>,
+    },
+    /// Measure a model on the held-out photos of a folder (the validation split of `train`).
+    Eval {
+        #[arg(long)]
+        data: PathBuf,
+        /// At most this many held-out photos.
+        #[arg(long, default_value_t = 16)]
+        images: usize,
+        /// Side of the centre crop taken from each photo (after the 2x downscale).
+        #[arg(long, default_value_t = 128)]
+        size: usize,
+    },
+    /// Time the network: ms per evaluation at several sizes on each device, and peak memory.
+    Bench {
+        /// Repetitions per size.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Sizes to time (square sides).
+        #[arg(long, value_delimiter = ',', default_value = "64,128,256")]
+        sizes: Vec<usize>,
+        /// Preset to time.
+        #[arg(long, default_value = "photo")]
+        preset: String,
+        /// Devices to time (cpu, wgpu); default: the CPU and wgpu if an adapter exists.
+        #[arg(long, value_delimiter = ',')]
+        devices: Vec<String>,
+    },
+}

@@ -1,0 +1,98 @@
+//! `bench`: milliseconds per network evaluation at several sizes on each device, plus peak
+//! memory. Printed as a Markdown table (pasted into the README).
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use bcm_studio::engine::device::{DeviceChoice, SelectedDevice, adapters, cpu, select};
+use bcm_studio::engine::network::UNetConfig;
+use bcm_studio::engine::{Bcm, NoiseRng, Planar, Progress, Tiling};
+
+/// Peak resident memory of this process so far (Linux), MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn devices(requested: &[String]) -> Result<Vec<SelectedDevice>> {
+    if requested.is_empty() {
+        let mut list = vec![cpu()];
+        if !adapters().is_empty() {
+            match select(DeviceChoice::Wgpu) {
+                Ok(d) => list.push(d),
+                Err(e) => eprintln!("wgpu skipped: {e}"),
+            }
+        }
+        return Ok(list);
+    }
+    requested
+        .iter()
+        .map(|name| {
+            let choice: DeviceChoice = name.parse()?;
+            Ok(select(choice)?)
+        })
+        .collect()
+}
+
+fn memory_note(dev: &SelectedDevice) -> String {
+    if dev.description.starts_with("wgpu") {
+        match dev.device.memory_pool_usage() {
+            Some(u) => format!(
+                "{:.0} MiB reserved on device",
+                u.bytes_reserved as f64 / 1048576.0
+            ),
+            None => "n/a".into(),
+        }
+    } else {
+        peak_rss_mib().map_or_else(|| "n/a".into(), |m| format!("{m:.0} MiB peak RSS"))
+    }
+}
+
+pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -> Result<()> {
+    let config =
+        UNetConfig::preset(preset).with_context(|| format!("unknown preset '{preset}'"))?;
+    if repeat == 0 || sizes.iter().any(|&s| s < 16 || s > 4096) {
+        bail!("--repeat must be positive and sizes in 16-4096");
+    }
+    println!(
+        "preset `{preset}`: {} parameters, receptive field ±{} px, batch 1, random weights",
+        config.param_count(),
+        config.receptive_radius()
+    );
+    println!();
+    println!("| device | size | ms / NFE (mean of {repeat}) | peak memory |");
+    println!("|---|---|---|---|");
+    for dev in devices(requested)? {
+        let model = Bcm::random(config.clone(), 0, &dev.device)?;
+        // One tile per image, so the table measures the network and not the tiling.
+        let tiling = Tiling {
+            max_pixels: usize::MAX,
+            tile: 4096,
+        };
+        for &size in sizes {
+            let mut x = Planar::zeros(3, size, size);
+            x.add_scaled(&NoiseRng::new(1).normal(x.data.len()), 80.0);
+            let progress = Progress {
+                nfe: 0,
+                nfe_total: 1,
+                tile: 0,
+                tiles: 1,
+                level: 80.0,
+            };
+            model.eval(&x, 80.0, 0.002, &tiling, &mut (), progress)?; // warm-up, kernel compilation
+            let start = Instant::now();
+            for _ in 0..repeat {
+                model.eval(&x, 80.0, 0.002, &tiling, &mut (), progress)?;
+            }
+            let ms = start.elapsed().as_secs_f64() * 1000.0 / repeat as f64;
+            println!(
+                "| {} | {size}² | {ms:.1} | {} |",
+                dev.description,
+                memory_note(&dev)
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Helpers shared by the subcommands: model and device setup, progress on the terminal,
+//! output checks, latent files.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use bcm_studio::engine::device::{DeviceChoice, select};
+use bcm_studio::engine::weights;
+use bcm_studio::engine::{Bcm, Monitor, Planar, Progress, Tiling};
+use bcm_studio::photo::{self, Photo, Recipe, SaveOptions};
+use bcm_studio::util::atomic::write_atomic;
+use safetensors::tensor::{Dtype, TensorView};
+
+use super::args::EngineArgs;
+
+/// The model and settings every command works with.
+pub struct Session {
+    pub model: Bcm,
+    pub tiling: Tiling,
+    pub args: EngineArgs,
+}
+
+impl Session {
+    pub fn open(args: &EngineArgs) -> Result<Session> {
+        let choice: DeviceChoice = args.device.parse()?;
+        let selected = select(choice)?;
+        eprintln!("device: {}", selected.description);
+        let model = match &args.model {
+            Some(path) => weights::load(path, &selected.device)?,
+            None => weights::default_model(&selected.device)?,
+        };
+        if !model.info.trained {
+            eprintln!(
+                "model: {} — untrained weights, results show the pipeline, not quality",
+                model.info.name
+            );
+        } else {
+            eprintln!("model: {}", model.info.name);
+        }
+        if args.tile < 64 {
+            bail!("--tile must be at least 64 pixels");
+        }
+        let tiling = Tiling {
+            tile: args.tile,
+            ..Tiling::default()
+        };
+        Ok(Session {
+            model,
+            tiling,
+            args: args.clone(),
+        })
+    }
+
+    pub fn save_options(&self) -> SaveOptions {
+        SaveOptions {
+            jpeg_quality: self.args.quality,
+        }
+    }
+}
+
+/// Progress on stderr, one updating line.
+pub struct TerminalProgress {
+    label: String,
+}
+
+impl TerminalProgress {
+    pub fn new(label: &str) -> Self {
+        Self {
+            label: label.into(),
+        }
+    }
+    pub fn finish(&self) {
+        eprintln!();
+    }
+}
+
+impl Monitor for TerminalProgress {
+    fn progress(&mut self, p: &Progress) {
+        let tiles = if p.tiles > 1 {
+            format!(", tile {}/{}", p.tile + 1, p.tiles)
+        } else {
+            String::new()
+        };
+        eprint!(
+            "\r{}: {}/{} NFE (σ = {:.3}{tiles})   ",
+            self.label, p.nfe, p.nfe_total, p.level
+        );
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// Refuse to write over an input unless --overwrite.
+pub fn check_output(output: &Path, inputs: &[&Path], args: &EngineArgs) -> Result<()> {
+    photo::OutputFormat::from_path(output)?;
+    if args.overwrite {
+        return Ok(());
+    }
+    let out = output.canonicalize().ok();
+    for input in inputs {
+        if out.is_some() && input.canonicalize().ok() == out {
+            bail!(
+                "{} is an input; choose another output or pass --overwrite",
+                output.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn load_photo(path: &Path) -> Result<Photo> {
+    Ok(photo::load(path)?)
+}
+
+/// Write a result in the input's pixel format with its recipe.
+pub fn write_result(
+    session: &Session,
+    output: &Path,
+    result: &Planar,
+    original: Option<&Photo>,
+    mask: Option<&bcm_studio::engine::Mask>,
+    recipe: &Recipe,
+) -> Result<()> {
+    let img = photo::compose(result, original.map(|p| &p.original), mask);
+    photo::save(output, &img, Some(recipe), session.save_options())?;
+    eprintln!("wrote {}", output.display());
+    Ok(())
+}
+
+/// Peak signal-to-noise ratio of two [-1, 1] images, in dB.
+pub fn psnr(a: &Planar, b: &Planar) -> f64 {
+    let mse = a.mse(b) / 4.0; // [-1, 1] → [0, 1]
+    if mse <= 0.0 {
+        f64::INFINITY
+    } else {
+        -10.0 * mse.log10()
+    }
+}
+
+/// A latent written by `invert`: the tensor plus its level and recipe.
+pub struct LatentFile {
+    pub latent: Planar,
+    pub sigma: f32,
+}
+
+pub fn save_latent(path: &Path, latent: &Planar, sigma: f32, recipe: &Recipe) -> Result<()> {
+    let bytes: Vec<u8> = latent.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let view = TensorView::new(
+        Dtype::F32,
+        vec![latent.channels, latent.height, latent.width],
+        &bytes,
+    )?;
+    let meta = HashMap::from([
+        ("sigma".to_string(), sigma.to_string()),
+        ("recipe".to_string(), recipe.to_json()),
+    ]);
+    let data = safetensors::serialize([("latent", view)], Some(meta))?;
+    write_atomic(path, &data).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+pub fn load_latent(path: &Path) -> Result<LatentFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+        .with_context(|| format!("{} is not a latent file", path.display()))?;
+    let sigma: f32 = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("sigma"))
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("{} has no noise level", path.display()))?;
+    let st = safetensors::SafeTensors::deserialize(&bytes)?;
+    let t = st
+        .tensor("latent")
+        .with_context(|| format!("{} has no latent tensor", path.display()))?;
+    if t.dtype() != Dtype::F32 || t.shape().len() != 3 {
+        bail!("{}: latent must be f32 C×H×W", path.display());
+    }
+    let data = t
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let latent = Planar::new(t.shape()[0], t.shape()[1], t.shape()[2], data)?;
+    Ok(LatentFile { latent, sigma })
+}
+
+/// `out.png` → `out-003.png`.
+pub fn numbered(path: &Path, k: usize) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "png".into());
+    path.with_file_name(format!("{stem}-{k:03}.{ext}"))
+}

@@ -1,0 +1,10 @@
+//! The command-line interface: one file per subcommand, shared options here.
+
+pub mod args;
+pub mod bench;
+pub mod common;
+pub mod eval;
+pub mod run;
+pub mod train;
+
+pub use args::{Cli, Command};

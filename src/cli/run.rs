@@ -1,0 +1,430 @@
+//! Running the model subcommands.
+
+use anyhow::{Context, Result, bail};
+use bcm_studio::engine::mask::Mask;
+use bcm_studio::engine::planar::latent_preview;
+use bcm_studio::engine::tasks::{
+    self, EditParams, InpaintParams, Interpolator, Renoise, RestoreParams,
+};
+use bcm_studio::engine::{GenerationPreset, Plan};
+use bcm_studio::photo::{self, Recipe};
+use image::GenericImage;
+use serde_json::json;
+
+use super::args::Command;
+use super::common::{
+    Session, TerminalProgress, check_output, load_latent, load_photo, numbered, psnr, save_latent,
+    write_result,
+};
+
+fn preset(nfe: usize) -> Result<GenerationPreset> {
+    GenerationPreset::for_nfe(nfe).with_context(|| format!("--nfe must be 1-4, got {nfe}"))
+}
+
+pub fn run(command: Command, session: &Session) -> Result<()> {
+    let model = &session.model;
+    let tiling = &session.tiling;
+    let seed = session.args.seed;
+    let model_name = model.info.name.clone();
+    match command {
+        Command::Generate {
+            width,
+            height,
+            nfe,
+            schedule,
+            from,
+            output,
+        } => {
+            check_output(&output, &[], &session.args)?;
+            let mut progress = TerminalProgress::new("generate");
+            let (image, plan) = match from {
+                Some(path) => {
+                    let latent = load_latent(&path)?;
+                    let plan = match schedule {
+                        Some(s) => s.parse::<Plan>()?,
+                        None => preset(nfe)?.plan_from(latent.sigma),
+                    };
+                    if (plan.start - latent.sigma).abs() > 1e-3 * latent.sigma {
+                        bail!(
+                            "the schedule starts at {} but the latent is at {}",
+                            plan.start,
+                            latent.sigma
+                        );
+                    }
+                    let mut rng = bcm_studio::engine::NoiseRng::new(seed);
+                    (
+                        model.run(latent.latent, &plan, &mut rng, tiling, &mut progress)?,
+                        plan,
+                    )
+                }
+                None => {
+                    let plan = match schedule {
+                        Some(s) => s.parse::<Plan>()?,
+                        None => preset(nfe)?.plan_from(80.0),
+                    };
+                    let p = tasks::GenerateParams {
+                        width,
+                        height,
+                        plan: plan.clone(),
+                        seed,
+                    };
+                    (
+                        tasks::generate(model, &p, tiling, &mut progress)?.image,
+                        plan,
+                    )
+                }
+            };
+            progress.finish();
+            let recipe = Recipe::new(
+                "generate",
+                vec![plan.to_string()],
+                seed,
+                &model_name,
+                plan.nfe(),
+                json!({}),
+            );
+            write_result(session, &output, &image, None, None, &recipe)?;
+            eprintln!("NFE: {}", plan.nfe());
+        }
+        Command::Invert {
+            input,
+            sigma,
+            nfe,
+            schedule,
+            output,
+            preview,
+        } => {
+            let photo = load_photo(&input)?;
+            let plan = match schedule {
+                Some(s) => s.parse::<Plan>()?,
+                None => Plan::inversion(nfe, sigma)?,
+            };
+            let mut progress = TerminalProgress::new("invert");
+            let inv = tasks::invert(model, &photo.rgb, &plan, seed, tiling, &mut progress)?;
+            progress.finish();
+            let recipe = Recipe::new(
+                "invert",
+                vec![plan.to_string()],
+                seed,
+                &model_name,
+                plan.nfe(),
+                json!({}),
+            );
+            save_latent(&output, &inv.latent, inv.sigma, &recipe)?;
+            if let Some(preview) = preview {
+                check_output(&preview, &[&input], &session.args)?;
+                write_result(
+                    session,
+                    &preview,
+                    &latent_preview(&inv.latent, inv.sigma),
+                    None,
+                    None,
+                    &recipe,
+                )?;
+            }
+            eprintln!("NFE: {} (latent at σ = {})", plan.nfe(), inv.sigma);
+        }
+        Command::Reconstruct { input, nfe, output } => {
+            check_output(&output, &[&input], &session.args)?;
+            let photo = load_photo(&input)?;
+            let mut progress = TerminalProgress::new("reconstruct");
+            let (out, up, down) =
+                tasks::reconstruct(model, &photo.rgb, nfe, seed, tiling, &mut progress)?;
+            progress.finish();
+            let recipe = Recipe::new(
+                "reconstruct",
+                vec![up.to_string(), down.to_string()],
+                seed,
+                &model_name,
+                out.nfe,
+                json!({}),
+            );
+            write_result(session, &output, &out.image, Some(&photo), None, &recipe)?;
+            eprintln!(
+                "NFE: {} inversion + {} generation = {}; PSNR vs input {:.2} dB",
+                up.nfe(),
+                down.nfe(),
+                out.nfe,
+                psnr(&out.image, &photo.rgb)
+            );
+        }
+        Command::Interpolate {
+            first,
+            second,
+            frames,
+            sigma,
+            nfe,
+            strip,
+            output,
+        } => {
+            if !(2..=240).contains(&frames) {
+                bail!("--frames must be 2-240");
+            }
+            check_output(&output, &[&first, &second], &session.args)?;
+            let a = load_photo(&first)?;
+            let mut b = load_photo(&second)?;
+            if (a.width(), a.height()) != (b.width(), b.height()) {
+                eprintln!(
+                    "note: {} is {}x{}; resized to {}x{} to match the first picture",
+                    second.display(),
+                    b.width(),
+                    b.height(),
+                    a.width(),
+                    a.height()
+                );
+                let resized = b.original.resize_exact(
+                    a.width() as u32,
+                    a.height() as u32,
+                    image::imageops::FilterType::Lanczos3,
+                );
+                b = photo::Photo::from_image(resized, Some(second.clone()));
+            }
+            let scheme = preset(nfe)?;
+            let mut progress = TerminalProgress::new("invert both");
+            let interp = Interpolator::new(
+                model,
+                &a.rgb,
+                &b.rgb,
+                sigma,
+                nfe,
+                scheme,
+                seed,
+                tiling,
+                &mut progress,
+            )?;
+            progress.finish();
+            let alphas: Vec<f32> = (0..frames)
+                .map(|k| k as f32 / (frames - 1) as f32)
+                .collect();
+            let mut images = Vec::new();
+            for (k, &alpha) in alphas.iter().enumerate() {
+                let mut progress = TerminalProgress::new(&format!("frame {}/{frames}", k + 1));
+                images.push(
+                    interp
+                        .frame(model, alpha, seed, tiling, &mut progress)?
+                        .image,
+                );
+                progress.finish();
+            }
+            let schedule = vec![interp.a.plan.to_string(), interp.generation.to_string()];
+            let total = 2 * interp.a.plan.nfe() + frames * interp.generation.nfe();
+            let recipe = |alpha: Option<f32>| {
+                Recipe::new(
+                    "interpolate",
+                    schedule.clone(),
+                    seed,
+                    &model_name,
+                    total,
+                    json!({"sigma": sigma, "alpha": alpha, "frames": frames}),
+                )
+            };
+            if strip {
+                let (w, h) = (a.width() as u32, a.height() as u32);
+                let mut sheet = image::RgbImage::new(w * frames as u32, h);
+                for (k, img) in images.iter().enumerate() {
+                    let frame = photo::compose(img, None, None).to_rgb8();
+                    sheet
+                        .copy_from(&frame, k as u32 * w, 0)
+                        .context("assembling the strip")?;
+                }
+                photo::save(
+                    &output,
+                    &image::DynamicImage::ImageRgb8(sheet),
+                    Some(&recipe(None)),
+                    session.save_options(),
+                )?;
+                eprintln!("wrote {}", output.display());
+            } else {
+                for (k, img) in images.iter().enumerate() {
+                    write_result(
+                        session,
+                        &numbered(&output, k),
+                        img,
+                        Some(&a),
+                        None,
+                        &recipe(Some(alphas[k])),
+                    )?;
+                }
+            }
+            eprintln!(
+                "NFE: {total} ({} per inversion, {} per frame)",
+                interp.a.plan.nfe(),
+                interp.generation.nfe()
+            );
+        }
+        Command::Inpaint {
+            input,
+            mask,
+            levels,
+            grow,
+            feather,
+            renoise,
+            output,
+        } => {
+            check_output(&output, &[&input, &mask], &session.args)?;
+            let photo = load_photo(&input)?;
+            let m = photo::load_mask(&mask, photo.width(), photo.height())?;
+            let levels = parse_levels(&levels)?;
+            let renoise = match renoise.as_str() {
+                "fresh" => Renoise::Fresh,
+                "invert" => Renoise::Invert,
+                other => bail!("--renoise must be fresh or invert, got {other}"),
+            };
+            let p = InpaintParams {
+                levels: levels.clone(),
+                grow,
+                feather,
+                renoise,
+                seed,
+                ..InpaintParams::default()
+            };
+            let mut progress = TerminalProgress::new("inpaint");
+            let out = tasks::inpaint(model, &photo.rgb, &m, &p, tiling, &mut progress)?;
+            progress.finish();
+            let recipe = Recipe::new(
+                "inpaint",
+                vec![
+                    levels
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" > "),
+                ],
+                seed,
+                &model_name,
+                out.nfe,
+                json!({"grow": grow, "feather": feather, "renoise": format!("{renoise:?}")}),
+            );
+            write_result(
+                session,
+                &output,
+                &out.image,
+                Some(&photo),
+                out.mask.as_ref(),
+                &recipe,
+            )?;
+            eprintln!("NFE: {}", out.nfe);
+        }
+        Command::Restore {
+            input,
+            sigma,
+            nfe,
+            output,
+        } => {
+            check_output(&output, &[&input], &session.args)?;
+            let photo = load_photo(&input)?;
+            let p = RestoreParams { sigma, nfe, seed };
+            let mut progress = TerminalProgress::new("restore");
+            let out = tasks::restore(model, &photo.rgb, &p, tiling, &mut progress)?;
+            progress.finish();
+            let plan = Plan::restoration(sigma, nfe)?;
+            let recipe = Recipe::new(
+                "restore",
+                vec![plan.to_string()],
+                seed,
+                &model_name,
+                out.nfe,
+                json!({"sigma": sigma}),
+            );
+            write_result(session, &output, &out.image, Some(&photo), None, &recipe)?;
+            eprintln!("NFE: {}", out.nfe);
+        }
+        Command::Edit {
+            input,
+            strokes,
+            mask,
+            sigma,
+            nfe,
+            output,
+        } => {
+            check_output(&output, &[&input, &strokes], &session.args)?;
+            let photo = load_photo(&input)?;
+            let strokes_img = photo::decode(
+                &std::fs::read(&strokes)
+                    .with_context(|| format!("reading {}", strokes.display()))?,
+                &strokes,
+            )?;
+            if (strokes_img.width() as usize, strokes_img.height() as usize)
+                != (photo.width(), photo.height())
+            {
+                bail!(
+                    "strokes {} is {}x{} but the photo is {}x{}",
+                    strokes.display(),
+                    strokes_img.width(),
+                    strokes_img.height(),
+                    photo.width(),
+                    photo.height()
+                );
+            }
+            let (edited, stroke_mask) = paint_strokes(&photo, &strokes_img);
+            let region = match mask {
+                Some(path) => photo::load_mask(&path, photo.width(), photo.height())?,
+                None => stroke_mask,
+            };
+            let p = EditParams {
+                sigma,
+                preset: preset(nfe)?,
+                seed,
+                ..EditParams::default()
+            };
+            let mut progress = TerminalProgress::new("edit");
+            let out = tasks::edit(model, &edited, &region, &p, tiling, &mut progress)?;
+            progress.finish();
+            let plan = tasks::edit_plan(&p)?;
+            let recipe = Recipe::new(
+                "edit",
+                vec![plan.to_string()],
+                seed,
+                &model_name,
+                out.nfe,
+                json!({"sigma": sigma}),
+            );
+            write_result(
+                session,
+                &output,
+                &out.image,
+                Some(&photo),
+                out.mask.as_ref(),
+                &recipe,
+            )?;
+            eprintln!("NFE: {}", out.nfe);
+        }
+        Command::Eval { data, images, size } => super::eval::run(session, &data, images, size)?,
+        Command::Bench { .. } | Command::Train { .. } => {
+            bail!("this command runs without a loaded model (see main)")
+        }
+    }
+    Ok(())
+}
+
+fn parse_levels(text: &str) -> Result<Vec<f32>> {
+    text.split(|c: char| c == ',' || c == '>' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<f32>()
+                .with_context(|| format!("'{t}' is not a noise level"))
+        })
+        .collect()
+}
+
+/// The photo with the strokes alpha-composited over it, and the strokes' coverage as a mask.
+fn paint_strokes(
+    photo: &photo::Photo,
+    strokes: &image::DynamicImage,
+) -> (bcm_studio::engine::Planar, Mask) {
+    let s = strokes.to_rgba32f();
+    let mut edited = photo.rgb.clone();
+    let n = edited.pixels();
+    let mut mask = Mask::empty(photo.width(), photo.height());
+    for (i, px) in s.pixels().enumerate() {
+        let a = px.0[3];
+        if a > 0.0 {
+            for c in 0..3 {
+                let v = &mut edited.data[c * n + i];
+                *v = *v * (1.0 - a) + (px.0[c] * 2.0 - 1.0) * a;
+            }
+            mask.data[i] = a;
+        }
+    }
+    (edited, mask)
+}

@@ -1,0 +1,154 @@
+//! `train`: run or continue bidirectional consistency training, printing progress.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use bcm_studio::engine::train::driver::{Control, Event, Request, drive};
+use bcm_studio::engine::train::{Objective, TrainConfig, Trainer};
+use burn::tensor::Device;
+
+use super::args::Command;
+
+struct Terminal {
+    started: Instant,
+    first_step: u64,
+    until: u64,
+}
+
+impl Control for Terminal {
+    fn next_request(&mut self) -> Request {
+        Request::Continue
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Step(r) => {
+                let done = r.step - self.first_step;
+                let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+                let eta = (self.until.saturating_sub(r.step)) as f64 / rate.max(1e-9);
+                if r.step % 10 == 0 || done <= 3 {
+                    eprintln!(
+                        "step {:>7}  loss {:.5} (ct {:.5}, bcm {:.5})  N {}  lr {:.1e}  {:.2} steps/s  {:.1} img/s  ETA {}",
+                        r.step,
+                        r.loss,
+                        r.ct,
+                        r.bcm,
+                        r.points,
+                        r.lr,
+                        rate,
+                        rate * r.images as f64,
+                        hms(eta)
+                    );
+                }
+            }
+            Event::Validation(v) => eprintln!(
+                "validation at {}: reconstruction PSNR {:.2} dB (NFE 1), {:.2} dB (NFE 2), SSIM {:.3}",
+                v.step, v.psnr_nfe1, v.psnr_nfe2, v.ssim_nfe2
+            ),
+            Event::Checkpoint { step, dir } => eprintln!("checkpoint {step}: {}", dir.display()),
+            Event::Samples { path, .. } => eprintln!("samples: {}", path.display()),
+        }
+    }
+}
+
+fn hms(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+pub fn run(command: Command, device: &Device) -> Result<()> {
+    let Command::Train {
+        data,
+        preset,
+        out,
+        resume,
+        steps,
+        batch,
+        patch,
+        lr,
+        downscale,
+        checkpoint_every,
+        sample_every,
+        validate_every,
+        objective,
+        init,
+        loader_threads,
+    } = command
+    else {
+        bail!("not a train command");
+    };
+    let mut trainer = if resume {
+        let t = Trainer::resume(&out, device)?;
+        eprintln!("resumed {} at step {}", out.display(), t.step);
+        t
+    } else {
+        let Some(data) = data else {
+            bail!("--data is required for a new run")
+        };
+        let mut config = TrainConfig::for_preset(&preset, data)?;
+        config.objective = match objective.as_str() {
+            "bct" => Objective::Bct,
+            "ct" => Objective::Ct,
+            other => bail!("--objective must be bct or ct, got {other}"),
+        };
+        if config.objective == Objective::Ct {
+            config.model.bidirectional = false;
+        }
+        if let Some(v) = steps {
+            config.total_steps = v;
+        }
+        if let Some(v) = batch {
+            config.batch = v;
+        }
+        if let Some(v) = patch {
+            config.patch = v;
+        }
+        if let Some(v) = lr {
+            config.lr = v;
+        }
+        if let Some(v) = downscale {
+            config.downscale = v;
+        }
+        if let Some(v) = checkpoint_every {
+            config.checkpoint_every = v;
+        }
+        if let Some(v) = sample_every {
+            config.sample_every = v;
+        }
+        if let Some(v) = validate_every {
+            config.validate_every = v;
+        }
+        if let Some(v) = loader_threads {
+            config.loader_threads = v;
+        }
+        config.init = init;
+        Trainer::start(config, &out, device)?
+    };
+    let until = if resume {
+        steps.unwrap_or(trainer.config.total_steps)
+    } else {
+        trainer.config.total_steps
+    };
+    eprintln!(
+        "training {} ({} parameters) on {} photos ({} held out), batch {}, patch {}, until step {until}",
+        trainer.config.preset,
+        trainer.config.model.param_count(),
+        trainer.photos.train.len(),
+        trainer.photos.validation.len(),
+        trainer.config.batch,
+        trainer.config.patch
+    );
+    let mut control = Terminal {
+        started: Instant::now(),
+        first_step: trainer.step,
+        until,
+    };
+    drive(&mut trainer, until, &mut control)?;
+    eprintln!(
+        "done at step {}; EMA weights in {}",
+        trainer.step,
+        Path::new(&out).join("checkpoints").display()
+    );
+    Ok(())
+}

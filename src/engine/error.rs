@@ -1,0 +1,42 @@
+//! Errors of the headless engine.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("cancelled")]
+    Cancelled,
+    #[error("noise level {0} is outside the model's range [0.002, 80]")]
+    SigmaOutOfRange(f32),
+    #[error("invalid schedule: {0}")]
+    Schedule(String),
+    #[error("size mismatch: {0}")]
+    SizeMismatch(String),
+    #[error("invalid parameter: {0}")]
+    Parameter(String),
+    #[error("model weights: {0}")]
+    Weights(String),
+    #[error("model config: {0}")]
+    Config(String),
+    #[error("device: {0}")]
+    Device(String),
+    #[error("tensor backend: {0}")]
+    Backend(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;

@@ -1,0 +1,24 @@
+//! The headless BCM engine: parameterisation, network, sampling plans, tasks, weights and
+//! devices. Nothing here knows about the GUI.
+
+pub mod device;
+pub mod error;
+pub mod mask;
+pub mod model;
+pub mod network;
+pub mod noise;
+pub mod plan;
+pub mod planar;
+pub mod sampler;
+pub mod schedule;
+pub mod tasks;
+pub mod train;
+pub mod weights;
+
+pub use error::{EngineError, Result};
+pub use mask::Mask;
+pub use model::Bcm;
+pub use noise::NoiseRng;
+pub use plan::{GenerationPreset, Op, Plan};
+pub use planar::Planar;
+pub use sampler::{Monitor, Progress, Tiling};

@@ -1,0 +1,309 @@
+//! Sampling plans: a start noise level followed by network hops and noise injections.
+//!
+//! Text form: levels separated by commas, spaces or `>`; the first is where the input sits,
+//! every later number is a hop of the network to that level (one NFE), and `+s` adds fresh
+//! Gaussian noise of standard deviation s and puts the image at level s (as the reference's
+//! zigzag does). Example, the reference zigzag: `80 > 0.002 > +0.1 > 1.2 > 0.002`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{EngineError, Result};
+use super::schedule::{SIGMA_MAX, SIGMA_MIN, in_range};
+
+/// One operation of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// Move along the ODE to this level with one network evaluation.
+    Hop(f32),
+    /// Add N(0, s²) noise; the image is then treated as sitting at level s.
+    Noise(f32),
+}
+
+/// A validated plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub start: f32,
+    pub ops: Vec<Op>,
+}
+
+/// Named generation schemes of the reference code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GenerationPreset {
+    OneStep,
+    TwoStep,
+    Zigzag,
+    Mixed,
+}
+
+impl GenerationPreset {
+    pub const ALL: [GenerationPreset; 4] =
+        [Self::OneStep, Self::TwoStep, Self::Zigzag, Self::Mixed];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::OneStep => "one-step",
+            Self::TwoStep => "2-step",
+            Self::Zigzag => "zigzag",
+            Self::Mixed => "mixed",
+        }
+    }
+
+    /// The preset with this many network evaluations (1–4).
+    pub fn for_nfe(nfe: usize) -> Option<Self> {
+        Self::ALL.get(nfe.checked_sub(1)?).copied()
+    }
+
+    /// Generation from level `from` (80 for pure noise). Levels above `from` are dropped, so
+    /// the same scheme serves partial generation from an intermediate level.
+    pub fn plan_from(self, from: f32) -> Plan {
+        let text = match self {
+            Self::OneStep => "80 > 0.002",
+            Self::TwoStep => "80 > 2.4 > 0.002",
+            Self::Zigzag => "80 > 0.002 > +0.1 > 1.2 > 0.002",
+            Self::Mixed => "80 > 3.0 > 0.002 > +0.12 > 0.4 > 0.002",
+        };
+        let full: Plan = text
+            .parse()
+            .unwrap_or_else(|_| Plan::hops(SIGMA_MAX, &[SIGMA_MIN]));
+        full.rebased(from)
+    }
+}
+
+impl Plan {
+    /// Plain descending or ascending hops through `levels`, starting at `start`.
+    pub fn hops(start: f32, levels: &[f32]) -> Plan {
+        Plan {
+            start,
+            ops: levels.iter().map(|&l| Op::Hop(l)).collect(),
+        }
+    }
+
+    /// The reference inversion of a clean image: noise 0.07, then hops up to `to`.
+    /// `nfe` 1–4 chooses the ladder (2 is the reference default 0.07 → 15 → 80).
+    pub fn inversion(nfe: usize, to: f32) -> Result<Plan> {
+        let ladder: &[f32] = match nfe {
+            1 => &[80.0],
+            2 => &[15.0, 80.0],
+            3 => &[2.0, 15.0, 80.0],
+            4 => &[0.6, 3.0, 15.0, 80.0],
+            _ => {
+                return Err(EngineError::Schedule(format!(
+                    "inversion NFE must be 1-4, got {nfe}"
+                )));
+            }
+        };
+        if !in_range(to) || to <= 0.07 {
+            return Err(EngineError::Schedule(format!(
+                "inversion target {to} must be in (0.07, 80]"
+            )));
+        }
+        let mut ops = vec![Op::Noise(0.07)];
+        ops.extend(ladder.iter().filter(|&&l| l < to).map(|&l| Op::Hop(l)));
+        ops.push(Op::Hop(to));
+        let plan = Plan {
+            start: SIGMA_MIN,
+            ops,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Restoration: add noise up to `sigma`, then come back to σ_min; `nfe` > 1 repeats at
+    /// geometrically smaller levels, zigzag-style, to remove what the first pass left.
+    pub fn restoration(sigma: f32, nfe: usize) -> Result<Plan> {
+        if nfe == 0 || nfe > 8 {
+            return Err(EngineError::Schedule(format!(
+                "restoration NFE must be 1-8, got {nfe}"
+            )));
+        }
+        let mut ops = Vec::new();
+        for k in 0..nfe {
+            let level = sigma * 0.5f32.powi(k as i32);
+            if k > 0 && level < 0.01 {
+                break; // below this the added noise is invisible and the pass is wasted
+            }
+            ops.push(Op::Noise(level));
+            ops.push(Op::Hop(SIGMA_MIN));
+        }
+        let plan = Plan {
+            start: SIGMA_MIN,
+            ops,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// The same plan with ops that lie above `from` removed and the start moved to `from`.
+    pub fn rebased(&self, from: f32) -> Plan {
+        let mut ops = self.ops.clone();
+        while let Some(Op::Hop(l)) = ops.first() {
+            if *l >= from {
+                ops.remove(0);
+            } else {
+                break;
+            }
+        }
+        Plan { start: from, ops }
+    }
+
+    /// Number of network evaluations.
+    pub fn nfe(&self) -> usize {
+        self.ops
+            .iter()
+            .filter(|op| matches!(op, Op::Hop(_)))
+            .count()
+    }
+
+    /// Level after the last op.
+    pub fn end(&self) -> f32 {
+        self.levels().last().copied().unwrap_or(self.start)
+    }
+
+    /// Level after each op.
+    pub fn levels(&self) -> Vec<f32> {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                Op::Hop(l) | Op::Noise(l) => *l,
+            })
+            .collect()
+    }
+
+    /// Every level must be in [σ_min, σ_max], hops must move, noise must raise the level.
+    pub fn validate(&self) -> Result<()> {
+        if !in_range(self.start) {
+            return Err(EngineError::SigmaOutOfRange(self.start));
+        }
+        if self.nfe() == 0 {
+            return Err(EngineError::Schedule(
+                "no network hop in the schedule".into(),
+            ));
+        }
+        let mut at = self.start;
+        for op in &self.ops {
+            match *op {
+                Op::Hop(l) => {
+                    if !in_range(l) {
+                        return Err(EngineError::SigmaOutOfRange(l));
+                    }
+                    if l == at {
+                        return Err(EngineError::Schedule(format!("hop from {at} to itself")));
+                    }
+                    at = l;
+                }
+                Op::Noise(s) => {
+                    if !in_range(s) {
+                        return Err(EngineError::SigmaOutOfRange(s));
+                    }
+                    if s <= at {
+                        return Err(EngineError::Schedule(format!(
+                            "noise injection +{s} must raise the level (image is at {at})"
+                        )));
+                    }
+                    at = s;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Plan {
+    type Err = EngineError;
+
+    fn from_str(s: &str) -> Result<Plan> {
+        let mut tokens = s
+            .split(|c: char| c == ',' || c == '>' || c.is_whitespace())
+            .filter(|t| !t.is_empty());
+        let parse = |t: &str| -> Result<f32> {
+            t.parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| EngineError::Schedule(format!("'{t}' is not a noise level")))
+        };
+        let start = parse(
+            tokens
+                .next()
+                .ok_or_else(|| EngineError::Schedule("empty schedule".into()))?,
+        )?;
+        let ops = tokens
+            .map(|t| match t.strip_prefix('+') {
+                Some(rest) => parse(rest).map(Op::Noise),
+                None => parse(t).map(Op::Hop),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let plan = Plan { start, ops };
+        plan.validate()?;
+        Ok(plan)
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.start)?;
+        for op in &self.ops {
+            match op {
+                Op::Hop(l) => write!(f, " > {l}")?,
+                Op::Noise(s) => write!(f, " > +{s}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_match_the_reference() {
+        let nfe: Vec<usize> = GenerationPreset::ALL
+            .iter()
+            .map(|p| p.plan_from(80.0).nfe())
+            .collect();
+        assert_eq!(nfe, vec![1, 2, 3, 4]);
+        let zig = GenerationPreset::Zigzag.plan_from(80.0);
+        assert_eq!(
+            zig.ops,
+            vec![Op::Hop(0.002), Op::Noise(0.1), Op::Hop(1.2), Op::Hop(0.002)]
+        );
+        let inv = Plan::inversion(2, 80.0).unwrap();
+        assert_eq!(inv.ops, vec![Op::Noise(0.07), Op::Hop(15.0), Op::Hop(80.0)]);
+        assert_eq!(inv.nfe(), 2);
+    }
+
+    #[test]
+    fn text_roundtrip() {
+        let p: Plan = "80 > 0.002 > +0.1 > 1.2 > 0.002".parse().unwrap();
+        let again: Plan = p.to_string().parse().unwrap();
+        assert_eq!(p, again);
+        let commas: Plan = "80,2.4,0.002".parse().unwrap();
+        assert_eq!(commas.nfe(), 2);
+    }
+
+    #[test]
+    fn bad_schedules_are_rejected() {
+        for bad in [
+            "",
+            "80",
+            "100 > 0.002",
+            "80 > 0.0001",
+            "80 > 80",
+            "80 > 0.002 > +0.001",
+            "80 > x",
+        ] {
+            assert!(bad.parse::<Plan>().is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn rebased_drops_levels_above_start() {
+        let p = GenerationPreset::TwoStep.plan_from(5.0);
+        assert_eq!(p.start, 5.0);
+        assert_eq!(p.ops, vec![Op::Hop(2.4), Op::Hop(0.002)]);
+        let p = GenerationPreset::TwoStep.plan_from(1.0);
+        assert_eq!(p.ops, vec![Op::Hop(0.002)]);
+    }
+}

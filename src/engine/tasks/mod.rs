@@ -1,0 +1,39 @@
+//! What the editor and the CLI do with the model: inversion and reconstruction, generation,
+//! interpolation, inpainting, restoration and region edits.
+
+mod edit;
+mod generate;
+mod inpaint;
+mod interpolate;
+mod invert;
+mod restore;
+
+pub use edit::{EditParams, edit, edit_plan};
+pub use generate::{GenerateParams, generate};
+pub use inpaint::{InpaintParams, Renoise, inpaint};
+pub use interpolate::{Interpolator, slerp};
+pub use invert::{Inversion, invert, reconstruct};
+pub use restore::{RestoreParams, restore};
+
+use super::mask::{Mask, Rect};
+use super::planar::Planar;
+
+/// A task result: the new image and the network evaluations it took.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub image: Planar,
+    /// Per-pixel weight of the new image in the final composite (None: the whole image).
+    pub mask: Option<Mask>,
+    pub nfe: usize,
+}
+
+/// Context kept around a masked region: enough for the network to see the surroundings.
+pub(crate) fn work_region(mask: &Mask, context: usize, align: usize) -> Option<Rect> {
+    mask.bbox()
+        .map(|b| b.expanded(context, align, mask.height, mask.width))
+}
+
+/// Crop an image to a rectangle.
+pub(crate) fn crop(image: &Planar, r: Rect) -> Planar {
+    image.crop(r.y0, r.x0, r.height(), r.width())
+}

@@ -1,0 +1,131 @@
+//! Settings of a training run (saved as `config.json` in the run folder).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::TrainError;
+use crate::engine::network::UNetConfig;
+
+/// Which loss is trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Objective {
+    /// Bidirectional consistency training: CT term + bidirectional term.
+    Bct,
+    /// Consistency training only (a one-directional CM; start of the fine-tuning route).
+    Ct,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub preset: String,
+    pub model: UNetConfig,
+    pub objective: Objective,
+    /// Folder of training photos.
+    pub data: PathBuf,
+    pub batch: usize,
+    /// Side of the square training crops.
+    pub patch: usize,
+    /// Area-downscale factor applied to every photo before cropping (1 or 2).
+    pub downscale: u32,
+    /// Adam learning rate (after warm-up).
+    pub lr: f64,
+    /// Linear learning-rate warm-up, steps.
+    pub warmup: u64,
+    /// Planned length; sets the N(k) curriculum.
+    pub total_steps: u64,
+    pub checkpoint_every: u64,
+    pub sample_every: u64,
+    pub validate_every: u64,
+    pub ema_decay: f64,
+    /// Gradient-norm clipping (the reference clips at 1.0 in f32 training).
+    pub grad_clip: Option<f64>,
+    /// Curriculum bounds (iCT: 10 and 1280).
+    pub s0: u64,
+    pub s1: u64,
+    pub seed: u64,
+    /// Start from these weights (a model file or a run's checkpoint) instead of random ones.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
+    /// Photo decoding threads.
+    pub loader_threads: usize,
+}
+
+impl TrainConfig {
+    /// Defaults for a preset (see README, "Training").
+    pub fn for_preset(preset: &str, data: PathBuf) -> Result<Self, TrainError> {
+        let model = UNetConfig::preset(preset)
+            .ok_or_else(|| TrainError::Setting(format!("unknown preset '{preset}'")))?;
+        let (batch, patch, total) = match preset {
+            "tiny" => (8, 32, 2_000),
+            _ => (12, 64, 40_000),
+        };
+        Ok(Self {
+            preset: preset.into(),
+            model,
+            objective: Objective::Bct,
+            data,
+            batch,
+            patch,
+            downscale: 2,
+            lr: 2e-4,
+            warmup: 500,
+            total_steps: total,
+            checkpoint_every: 250,
+            sample_every: 500,
+            validate_every: 500,
+            ema_decay: 0.999,
+            grad_clip: Some(1.0),
+            s0: 10,
+            s1: 1280,
+            seed: 0,
+            init: None,
+            loader_threads: 1,
+        })
+    }
+
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: &str| Err(TrainError::Setting(m.into()));
+        self.model.validate().map_err(TrainError::Setting)?;
+        if self.batch == 0 || self.batch > 4096 {
+            return bad("batch must be 1-4096");
+        }
+        if self.patch < 8 || self.patch % self.model.alignment() != 0 {
+            return Err(TrainError::Setting(format!(
+                "patch must be at least 8 and a multiple of {}",
+                self.model.alignment()
+            )));
+        }
+        if !(1..=4).contains(&self.downscale) {
+            return bad("downscale must be 1-4");
+        }
+        if !(self.lr > 0.0 && self.lr < 1.0) {
+            return bad("learning rate must be in (0, 1)");
+        }
+        if self.total_steps == 0
+            || self.checkpoint_every == 0
+            || self.sample_every == 0
+            || self.validate_every == 0
+        {
+            return bad("steps and intervals must be positive");
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            return bad("EMA decay must be in [0, 1)");
+        }
+        if self.s0 == 0 || self.s1 < self.s0 {
+            return bad("curriculum needs 0 < s0 <= s1");
+        }
+        if self.objective == Objective::Bct && !self.model.bidirectional {
+            return bad("bidirectional training needs a bidirectional model");
+        }
+        Ok(())
+    }
+
+    /// Learning rate at a step (linear warm-up, then constant).
+    pub fn lr_at(&self, step: u64) -> f64 {
+        if self.warmup == 0 {
+            return self.lr;
+        }
+        self.lr * ((step + 1) as f64 / self.warmup as f64).min(1.0)
+    }
+}

@@ -1,0 +1,18 @@
+//! Bidirectional consistency training (BCT) on folders of photos: curriculum, time sampling,
+//! loss, EMA, data loading, checkpoints, validation.
+
+pub mod checkpoint;
+pub mod config;
+pub mod curriculum;
+pub mod data;
+pub mod driver;
+pub mod ema;
+pub mod error;
+pub mod loss;
+pub mod times;
+pub mod trainer;
+pub mod validate;
+
+pub use config::{Objective, TrainConfig};
+pub use error::TrainError;
+pub use trainer::{StepReport, Trainer};

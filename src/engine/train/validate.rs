@@ -1,0 +1,318 @@
+//! Measurements on held-out photos: reconstruction PSNR/SSIM, JPEG restoration, inpainting,
+//! and the sample grid of a run.
+
+use std::path::Path;
+
+use image::{DynamicImage, RgbImage};
+use serde::Serialize;
+
+use super::data::Batch;
+use super::error::TrainError;
+use crate::engine::mask::Mask;
+use crate::engine::model::Bcm;
+use crate::engine::planar::Planar;
+use crate::engine::sampler::Tiling;
+use crate::engine::tasks::{self, GenerateParams, InpaintParams, RestoreParams};
+use crate::engine::{GenerationPreset, Result as EngineResult};
+
+/// PSNR of two [-1, 1] images in dB (on the [0, 1] scale).
+pub fn psnr(a: &Planar, b: &Planar) -> f64 {
+    let mse = a.mse(b) / 4.0;
+    if mse <= 0.0 {
+        99.0
+    } else {
+        (-10.0 * mse.log10()).min(99.0)
+    }
+}
+
+/// Mean SSIM over channels with 8×8 windows (stride 4), on the [0, 1] scale.
+pub fn ssim(a: &Planar, b: &Planar) -> f64 {
+    let (c1, c2) = (0.01f64.powi(2), 0.03f64.powi(2));
+    let (w, h) = (a.width, a.height);
+    let win = 8.min(w).min(h);
+    let mut total = 0.0;
+    let mut count = 0.0;
+    for c in 0..a.channels {
+        let mut y = 0;
+        while y + win <= h {
+            let mut x = 0;
+            while x + win <= w {
+                let (mut ma, mut mb, mut va, mut vb, mut cov) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                let n = (win * win) as f64;
+                for dy in 0..win {
+                    for dx in 0..win {
+                        let pa = f64::from(a.at(c, y + dy, x + dx) + 1.0) / 2.0;
+                        let pb = f64::from(b.at(c, y + dy, x + dx) + 1.0) / 2.0;
+                        ma += pa;
+                        mb += pb;
+                        va += pa * pa;
+                        vb += pb * pb;
+                        cov += pa * pb;
+                    }
+                }
+                let (ma, mb) = (ma / n, mb / n);
+                let (va, vb, cov) = (va / n - ma * ma, vb / n - mb * mb, cov / n - ma * mb);
+                total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2))
+                    / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+                count += 1.0;
+                x += 4;
+            }
+            y += 4;
+        }
+    }
+    if count == 0.0 { 1.0 } else { total / count }
+}
+
+/// Split a batch into images.
+pub fn images(batch: &Batch) -> Vec<Planar> {
+    let per = 3 * batch.patch * batch.patch;
+    batch
+        .data
+        .chunks(per)
+        .map(|c| Planar {
+            channels: 3,
+            height: batch.patch,
+            width: batch.patch,
+            data: c.to_vec(),
+        })
+        .collect()
+}
+
+fn whole() -> Tiling {
+    Tiling {
+        max_pixels: usize::MAX,
+        tile: 4096,
+    }
+}
+
+/// Mean reconstruction PSNR and SSIM after inversion to 80 and generation back, `nfe` each way.
+pub fn reconstruction(
+    model: &Bcm,
+    images: &[Planar],
+    nfe: usize,
+    seed: u64,
+) -> EngineResult<(f64, f64)> {
+    let (mut p, mut s) = (0.0, 0.0);
+    for (k, img) in images.iter().enumerate() {
+        let (out, _, _) = tasks::reconstruct(model, img, nfe, seed + k as u64, &whole(), &mut ())?;
+        let mut out = out.image;
+        out.clamp_unit();
+        p += psnr(&out, img);
+        s += ssim(&out, img);
+    }
+    let n = images.len().max(1) as f64;
+    Ok((p / n, s / n))
+}
+
+fn to_rgb(img: &Planar) -> RgbImage {
+    let n = img.pixels();
+    RgbImage::from_fn(img.width as u32, img.height as u32, |x, y| {
+        let i = y as usize * img.width + x as usize;
+        image::Rgb([0, 1, 2].map(|c| {
+            (((img.data[c * n + i] + 1.0) * 127.5)
+                .round()
+                .clamp(0.0, 255.0)) as u8
+        }))
+    })
+}
+
+fn from_rgb(img: &RgbImage) -> Planar {
+    crate::photo::planar_from_image(&DynamicImage::ImageRgb8(img.clone()))
+}
+
+/// The image after a JPEG round trip at `quality`.
+pub fn jpeg_roundtrip(img: &Planar, quality: u8) -> std::result::Result<Planar, TrainError> {
+    let rgb = DynamicImage::ImageRgb8(to_rgb(img));
+    let bytes = crate::photo::encode(
+        &rgb,
+        crate::photo::OutputFormat::Jpeg,
+        None,
+        crate::photo::SaveOptions {
+            jpeg_quality: quality,
+        },
+    )
+    .map_err(|e| TrainError::Data(e.to_string()))?;
+    let back = crate::photo::decode(&bytes, Path::new("jpeg"))
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    Ok(from_rgb(&back.to_rgb8()))
+}
+
+/// The clean photo quantised to 8 bits, as the reference for restoration metrics.
+pub fn quantised(img: &Planar) -> Planar {
+    from_rgb(&to_rgb(img))
+}
+
+/// (PSNR of the decoded JPEG, PSNR after restoration), both against the clean photo.
+pub fn jpeg_restoration(
+    model: &Bcm,
+    images: &[Planar],
+    quality: u8,
+    p: &RestoreParams,
+) -> std::result::Result<(f64, f64), TrainError> {
+    let (mut before, mut after) = (0.0, 0.0);
+    for img in images {
+        let clean = quantised(img);
+        let damaged = jpeg_roundtrip(&clean, quality)?;
+        let restored = tasks::restore(model, &damaged, p, &whole(), &mut ())?.image;
+        before += psnr(&damaged, &clean);
+        after += psnr(&quantised(&restored), &clean);
+    }
+    let n = images.len().max(1) as f64;
+    Ok((before / n, after / n))
+}
+
+/// A centred square hole covering a quarter of the side.
+pub fn square_hole(w: usize, h: usize) -> Mask {
+    let side = (w.min(h) / 4).max(2);
+    let (y0, x0) = ((h - side) / 2, (w - side) / 2);
+    let mut m = Mask::empty(w, h);
+    for y in y0..y0 + side {
+        for x in x0..x0 + side {
+            m.data[y * w + x] = 1.0;
+        }
+    }
+    m
+}
+
+/// Baseline fill: harmonic (membrane) interpolation of the hole from its border, by Jacobi
+/// iterations — what "diffusion fill" tools do.
+pub fn diffusion_fill(img: &Planar, hole: &Mask) -> Planar {
+    let mut out = img.clone();
+    let (w, h, n) = (img.width, img.height, img.pixels());
+    let inside: Vec<usize> = (0..n).filter(|&i| hole.data[i] > 0.0).collect();
+    for c in 0..img.channels {
+        let plane = &mut out.data[c * n..(c + 1) * n];
+        for &i in &inside {
+            plane[i] = 0.0;
+        }
+        for _ in 0..2000 {
+            let prev = plane.to_vec();
+            for &i in &inside {
+                let (y, x) = (i / w, i % w);
+                let mut acc = 0.0;
+                let mut k = 0.0;
+                for (dy, dx) in [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)] {
+                    let (yy, xx) = (y as i64 + dy, x as i64 + dx);
+                    if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
+                        acc += prev[yy as usize * w + xx as usize];
+                        k += 1.0;
+                    }
+                }
+                plane[i] = acc / k;
+            }
+        }
+    }
+    out
+}
+
+/// PSNR inside the hole only.
+pub fn hole_psnr(a: &Planar, b: &Planar, hole: &Mask) -> f64 {
+    let n = a.pixels();
+    let (mut se, mut count) = (0.0, 0.0);
+    for c in 0..a.channels {
+        for i in 0..n {
+            if hole.data[i] > 0.0 {
+                se += (f64::from(a.data[c * n + i] - b.data[c * n + i]) / 2.0).powi(2);
+                count += 1.0;
+            }
+        }
+    }
+    if count == 0.0 || se == 0.0 {
+        99.0
+    } else {
+        -10.0 * (se / count).log10()
+    }
+}
+
+/// (baseline hole PSNR, BCM hole PSNR, NFE).
+pub fn inpainting(
+    model: &Bcm,
+    images: &[Planar],
+    p: &InpaintParams,
+) -> EngineResult<(f64, f64, usize)> {
+    let (mut base, mut bcm, mut nfe) = (0.0, 0.0, 0);
+    for img in images {
+        let hole = square_hole(img.width, img.height);
+        base += hole_psnr(&diffusion_fill(img, &hole), img, &hole);
+        let params = InpaintParams {
+            grow: 0,
+            feather: 0,
+            ..p.clone()
+        };
+        let out = tasks::inpaint(model, img, &hole, &params, &whole(), &mut ())?;
+        bcm += hole_psnr(&out.image, img, &hole);
+        nfe = out.nfe;
+    }
+    let n = images.len().max(1) as f64;
+    Ok((base / n, bcm / n, nfe))
+}
+
+/// Validation numbers logged during training.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValReport {
+    pub step: u64,
+    pub psnr_nfe1: f64,
+    pub psnr_nfe2: f64,
+    pub ssim_nfe2: f64,
+    pub images: usize,
+}
+
+pub fn validation(model: &Bcm, val: &[Planar], step: u64) -> EngineResult<ValReport> {
+    let (p1, _) = reconstruction(model, val, 1, 0)?;
+    let (p2, s2) = reconstruction(model, val, 2, 0)?;
+    Ok(ValReport {
+        step,
+        psnr_nfe1: p1,
+        psnr_nfe2: p2,
+        ssim_nfe2: s2,
+        images: val.len(),
+    })
+}
+
+/// Sample grid: one-step generations (top row), validation photos, their 2-NFE reconstructions.
+pub fn sample_grid(model: &Bcm, val: &[Planar], patch: usize) -> EngineResult<RgbImage> {
+    let cols = 6.min(val.len().max(1));
+    let mut rows: Vec<Vec<Planar>> = vec![Vec::new(), Vec::new(), Vec::new()];
+    for k in 0..cols {
+        let plan = GenerationPreset::OneStep.plan_from(80.0);
+        let g = tasks::generate(
+            model,
+            &GenerateParams {
+                width: patch,
+                height: patch,
+                plan,
+                seed: 1000 + k as u64,
+            },
+            &whole(),
+            &mut (),
+        )?;
+        let mut img = g.image;
+        img.clamp_unit();
+        rows[0].push(img);
+    }
+    for img in val.iter().take(cols) {
+        rows[1].push(img.clone());
+        let (out, _, _) = tasks::reconstruct(model, img, 2, 0, &whole(), &mut ())?;
+        let mut out = out.image;
+        out.clamp_unit();
+        rows[2].push(out);
+    }
+    let gap = 2;
+    let mut grid = RgbImage::from_pixel(
+        (cols * (patch + gap)) as u32,
+        (3 * (patch + gap)) as u32,
+        image::Rgb([40, 40, 40]),
+    );
+    for (r, row) in rows.iter().enumerate() {
+        for (c, img) in row.iter().enumerate() {
+            let tile = to_rgb(img);
+            image::imageops::replace(
+                &mut grid,
+                &tile,
+                (c * (patch + gap)) as i64,
+                (r * (patch + gap)) as i64,
+            );
+        }
+    }
+    Ok(grid)
+}

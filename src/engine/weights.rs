@@ -1,0 +1,162 @@
+//! Model files: weights in safetensors (through burn-store) plus a JSON description beside
+//! them (`name.safetensors` + `name.json`). The default model is embedded in the binary.
+
+use std::path::{Path, PathBuf};
+
+use burn::store::{HalfPrecisionAdapter, ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::error::{EngineError, Result};
+use super::model::{Bcm, ModelInfo};
+use super::network::UNetConfig;
+use crate::util::atomic::write_atomic;
+
+/// The JSON file next to the weights.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelCard {
+    /// Always "bcm-studio-model".
+    pub format: String,
+    pub name: String,
+    pub config: UNetConfig,
+    /// Whether the weights are stored as f16.
+    pub half_precision: bool,
+    /// Training steps behind these weights (0 for random weights).
+    #[serde(default)]
+    pub steps: u64,
+    /// Free text: data, hardware, evaluation.
+    #[serde(default)]
+    pub notes: String,
+}
+
+const FORMAT: &str = "bcm-studio-model";
+
+impl ModelCard {
+    pub fn new(name: &str, config: UNetConfig) -> Self {
+        Self {
+            format: FORMAT.into(),
+            name: name.into(),
+            config,
+            half_precision: false,
+            steps: 0,
+            notes: String::new(),
+        }
+    }
+}
+
+/// The card path for a weights path (`x.safetensors` → `x.json`).
+pub fn card_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+/// Serialise the weights of `model` to safetensors bytes (f16 when `half`).
+pub fn weights_to_bytes(model: &Bcm, half: bool) -> Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None);
+    if half {
+        store = store.with_to_adapter(HalfPrecisionAdapter::new());
+    }
+    model
+        .net
+        .save_into(&mut store)
+        .map_err(|e| EngineError::Weights(format!("serialising: {e}")))?;
+    store
+        .get_bytes()
+        .map_err(|e| EngineError::Weights(format!("serialising: {e}")))
+}
+
+/// Save weights and card atomically.
+pub fn save(model: &Bcm, card: &ModelCard, weights_path: &Path) -> Result<()> {
+    let bytes = weights_to_bytes(model, card.half_precision)?;
+    let json = serde_json::to_vec_pretty(card).map_err(|e| EngineError::Config(e.to_string()))?;
+    write_atomic(weights_path, &bytes)
+        .map_err(|e| EngineError::io(weights_path.display().to_string(), e))?;
+    let cp = card_path(weights_path);
+    write_atomic(&cp, &json).map_err(|e| EngineError::io(cp.display().to_string(), e))
+}
+
+/// Parse and check a card.
+pub fn parse_card(json: &[u8], origin: &str) -> Result<ModelCard> {
+    let card: ModelCard =
+        serde_json::from_slice(json).map_err(|e| EngineError::Config(format!("{origin}: {e}")))?;
+    if card.format != FORMAT {
+        return Err(EngineError::Config(format!(
+            "{origin}: not a bcm-studio model card"
+        )));
+    }
+    card.config
+        .validate()
+        .map_err(|e| EngineError::Config(format!("{origin}: {e}")))?;
+    Ok(card)
+}
+
+/// Build a model from a card and safetensors bytes; any missing, extra or mis-shaped tensor
+/// is an error.
+pub fn from_bytes(
+    card: &ModelCard,
+    weights: Vec<u8>,
+    origin: &str,
+    device: &Device,
+) -> Result<Bcm> {
+    let mut net = card.config.init(device);
+    let mut store = SafetensorsStore::from_bytes(Some(weights)).allow_partial(true);
+    if card.half_precision {
+        store = store.with_from_adapter(HalfPrecisionAdapter::new());
+    }
+    let result = net
+        .load_from(&mut store)
+        .map_err(|e| EngineError::Weights(format!("{origin}: {e}")))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
+        let missing: Vec<&str> = result
+            .missing
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .take(3)
+            .collect();
+        let unused: Vec<&str> = result.unused.iter().map(String::as_str).take(3).collect();
+        let errors: Vec<String> = result
+            .errors
+            .iter()
+            .take(3)
+            .map(|e| format!("{e:?}"))
+            .collect();
+        return Err(EngineError::Weights(format!(
+            "{origin}: weights do not match the model config (missing {missing:?}, unexpected {unused:?}, errors {errors:?})"
+        )));
+    }
+    let info = ModelInfo {
+        name: card.name.clone(),
+        trained: card.steps > 0,
+    };
+    Ok(Bcm {
+        net,
+        config: card.config.clone(),
+        info,
+        device: device.clone(),
+    })
+}
+
+/// Load `x.safetensors` with its card `x.json`.
+pub fn load(weights_path: &Path, device: &Device) -> Result<Bcm> {
+    let cp = card_path(weights_path);
+    let json = std::fs::read(&cp)
+        .map_err(|e| EngineError::io(format!("model card {}", cp.display()), e))?;
+    let card = parse_card(&json, &cp.display().to_string())?;
+    let bytes = std::fs::read(weights_path)
+        .map_err(|e| EngineError::io(format!("model weights {}", weights_path.display()), e))?;
+    from_bytes(&card, bytes, &weights_path.display().to_string(), device)
+}
+
+/// Weights of the model shipped in `assets/` (see assets/MODEL.md).
+static EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../assets/bcm-default.safetensors");
+static EMBEDDED_CARD: &[u8] = include_bytes!("../../assets/bcm-default.json");
+
+/// The card of the embedded model.
+pub fn embedded_card() -> Result<ModelCard> {
+    parse_card(EMBEDDED_CARD, "embedded model card")
+}
+
+/// The model shipped inside the binary; works offline.
+pub fn default_model(device: &Device) -> Result<Bcm> {
+    let card = embedded_card()?;
+    from_bytes(&card, EMBEDDED_WEIGHTS.to_vec(), "embedded model", device)
+}

@@ -1,0 +1,284 @@
+//! What the worker can be asked to do, and what it hands back.
+
+use crate::engine::mask::Mask;
+use crate::engine::model::Bcm;
+use crate::engine::plan::Plan;
+use crate::engine::planar::Planar;
+use crate::engine::sampler::{Monitor, Tiling};
+use crate::engine::tasks::{
+    self, EditParams, GenerateParams, InpaintParams, Interpolator, RestoreParams,
+};
+use crate::engine::{GenerationPreset, NoiseRng, Result};
+
+/// A unit of engine work.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Inpaint {
+        image: Planar,
+        mask: Mask,
+        params: InpaintParams,
+    },
+    Restore {
+        image: Planar,
+        params: RestoreParams,
+    },
+    Edit {
+        edited: Planar,
+        region: Mask,
+        params: EditParams,
+    },
+    Generate {
+        params: GenerateParams,
+    },
+    /// Run a plan on an image (timeline: invert to a level, or generate back down).
+    RunPlan {
+        image: Planar,
+        plan: Plan,
+        seed: u64,
+    },
+    /// Invert two images for interpolation.
+    PrepareInterpolation {
+        a: Planar,
+        b: Planar,
+        sigma: f32,
+        nfe: usize,
+        preset: GenerationPreset,
+        seed: u64,
+    },
+    /// One in-between frame, optionally at a reduced size while the slider is dragged.
+    InterpolationFrame {
+        alpha: f32,
+        preview_scale: usize,
+        seed: u64,
+    },
+    /// `frames` in-betweens side by side in one image.
+    InterpolationStrip {
+        frames: usize,
+        seed: u64,
+    },
+    /// Replace the worker's model (training tab "use in editor").
+    SetModel(Box<Bcm>),
+}
+
+impl Job {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Job::Inpaint { .. } => "inpaint",
+            Job::Restore { .. } => "restore",
+            Job::Edit { .. } => "edit",
+            Job::Generate { .. } => "generate",
+            Job::RunPlan { .. } => "timeline",
+            Job::PrepareInterpolation { .. } => "invert both pictures",
+            Job::InterpolationFrame { .. } => "interpolation frame",
+            Job::InterpolationStrip { .. } => "interpolation strip",
+            Job::SetModel(_) => "switch model",
+        }
+    }
+}
+
+/// A finished job's result.
+#[derive(Debug, Clone)]
+pub enum JobOutput {
+    /// A new image (with the mask that limits where it applies), NFE used, and the plan text.
+    Image {
+        image: Planar,
+        mask: Option<Mask>,
+        nfe: usize,
+        schedule: String,
+    },
+    /// Interpolation is ready; frames can be asked for.
+    InterpolationReady {
+        nfe: usize,
+    },
+    Frame {
+        alpha: f32,
+        image: Planar,
+        preview: bool,
+    },
+    ModelChanged {
+        name: String,
+    },
+}
+
+/// Every k-th pixel. Used for latents: unlike averaging, it keeps the noise's standard
+/// deviation, so the preview latent still sits at its noise level.
+pub fn subsample(img: &Planar, k: usize) -> Planar {
+    if k <= 1 {
+        return img.clone();
+    }
+    let (h, w) = (img.height.div_ceil(k), img.width.div_ceil(k));
+    let mut data = Vec::with_capacity(img.channels * h * w);
+    for c in 0..img.channels {
+        for y in 0..h {
+            data.extend((0..w).map(|x| img.at(c, y * k, x * k)));
+        }
+    }
+    Planar {
+        channels: img.channels,
+        height: h,
+        width: w,
+        data,
+    }
+}
+
+/// State the worker keeps between jobs.
+#[derive(Default)]
+pub struct WorkerState {
+    pub interpolator: Option<Interpolator>,
+    /// Latents downscaled for previews, keyed by factor.
+    pub preview: Option<(usize, Interpolator)>,
+}
+
+pub(crate) fn execute(
+    job: Job,
+    model: &mut Bcm,
+    tiling: &Tiling,
+    state: &mut WorkerState,
+    monitor: &mut dyn Monitor,
+) -> Result<JobOutput> {
+    let image = |out: tasks::Output, schedule: String| JobOutput::Image {
+        image: out.image,
+        mask: out.mask,
+        nfe: out.nfe,
+        schedule,
+    };
+    Ok(match job {
+        Job::Inpaint {
+            image: img,
+            mask,
+            params,
+        } => {
+            let levels: Vec<String> = params.levels.iter().map(|l| l.to_string()).collect();
+            image(
+                tasks::inpaint(model, &img, &mask, &params, tiling, monitor)?,
+                levels.join(" > "),
+            )
+        }
+        Job::Restore { image: img, params } => {
+            let plan = Plan::restoration(params.sigma, params.nfe)?;
+            image(
+                tasks::restore(model, &img, &params, tiling, monitor)?,
+                plan.to_string(),
+            )
+        }
+        Job::Edit {
+            edited,
+            region,
+            params,
+        } => {
+            let plan = tasks::edit_plan(&params)?;
+            image(
+                tasks::edit(model, &edited, &region, &params, tiling, monitor)?,
+                plan.to_string(),
+            )
+        }
+        Job::Generate { params } => {
+            let schedule = params.plan.to_string();
+            image(tasks::generate(model, &params, tiling, monitor)?, schedule)
+        }
+        Job::RunPlan {
+            image: img,
+            plan,
+            seed,
+        } => {
+            let out = model.run(img, &plan, &mut NoiseRng::new(seed), tiling, monitor)?;
+            JobOutput::Image {
+                image: out,
+                mask: None,
+                nfe: plan.nfe(),
+                schedule: plan.to_string(),
+            }
+        }
+        Job::PrepareInterpolation {
+            a,
+            b,
+            sigma,
+            nfe,
+            preset,
+            seed,
+        } => {
+            let interp =
+                Interpolator::new(model, &a, &b, sigma, nfe, preset, seed, tiling, monitor)?;
+            let used = 2 * interp.a.plan.nfe();
+            state.preview = None;
+            state.interpolator = Some(interp);
+            JobOutput::InterpolationReady { nfe: used }
+        }
+        Job::InterpolationFrame {
+            alpha,
+            preview_scale,
+            seed,
+        } => {
+            let Some(interp) = &state.interpolator else {
+                return Err(crate::engine::EngineError::Parameter(
+                    "invert the two pictures first".into(),
+                ));
+            };
+            if preview_scale > 1 {
+                let small = match state.preview.take() {
+                    Some((k, small)) if k == preview_scale => small,
+                    _ => {
+                        let mut small = interp.clone();
+                        small.a.latent = subsample(&interp.a.latent, preview_scale);
+                        small.b.latent = subsample(&interp.b.latent, preview_scale);
+                        small
+                    }
+                };
+                let out = small.frame(model, alpha, seed, tiling, monitor);
+                state.preview = Some((preview_scale, small));
+                JobOutput::Frame {
+                    alpha,
+                    image: out?.image,
+                    preview: true,
+                }
+            } else {
+                let out = interp.frame(model, alpha, seed, tiling, monitor)?;
+                JobOutput::Frame {
+                    alpha,
+                    image: out.image,
+                    preview: false,
+                }
+            }
+        }
+        Job::InterpolationStrip { frames, seed } => {
+            let Some(interp) = &state.interpolator else {
+                return Err(crate::engine::EngineError::Parameter(
+                    "invert the two pictures first".into(),
+                ));
+            };
+            let frames = frames.clamp(2, 64);
+            let (h, w) = (interp.a.latent.height, interp.a.latent.width);
+            let mut strip = Planar::zeros(3, h, w * frames);
+            let per = interp.generation.nfe();
+            for k in 0..frames {
+                let alpha = k as f32 / (frames - 1) as f32;
+                let latent = interp.latent(alpha);
+                let mut rng = NoiseRng::new(seed);
+                let mut img = model.run_counted(
+                    latent,
+                    &interp.generation,
+                    &mut rng,
+                    tiling,
+                    monitor,
+                    (k * per, frames * per),
+                )?;
+                img.clamp_unit();
+                strip.paste(&img, 0, 0, h, w, 0, k * w);
+            }
+            JobOutput::Image {
+                image: strip,
+                mask: None,
+                nfe: frames * per,
+                schedule: interp.generation.to_string(),
+            }
+        }
+        Job::SetModel(new) => {
+            *model = *new;
+            state.interpolator = None;
+            state.preview = None;
+            JobOutput::ModelChanged {
+                name: model.info.name.clone(),
+            }
+        }
+    })
+}

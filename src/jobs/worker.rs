@@ -1,0 +1,216 @@
+//! The worker thread and the handle the editor keeps.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use super::job::{Job, JobOutput, WorkerState, execute};
+use crate::engine::EngineError;
+use crate::engine::model::Bcm;
+use crate::engine::sampler::{Monitor, Progress, Tiling};
+
+pub type JobId = u64;
+
+/// What the worker reports.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Progress { id: JobId, progress: Progress },
+    Finished { id: JobId, output: JobOutput },
+    Failed { id: JobId, message: String },
+    Cancelled { id: JobId },
+}
+
+impl Event {
+    pub fn id(&self) -> JobId {
+        match self {
+            Event::Progress { id, .. }
+            | Event::Finished { id, .. }
+            | Event::Failed { id, .. }
+            | Event::Cancelled { id } => *id,
+        }
+    }
+}
+
+struct Request {
+    id: JobId,
+    job: Job,
+}
+
+type Waker = Arc<dyn Fn() + Send + Sync>;
+
+struct ThreadMonitor<'a> {
+    id: JobId,
+    events: &'a Sender<Event>,
+    cancel: &'a AtomicBool,
+    waker: &'a Waker,
+}
+
+impl Monitor for ThreadMonitor<'_> {
+    fn progress(&mut self, progress: &Progress) {
+        let _ = self.events.send(Event::Progress {
+            id: self.id,
+            progress: *progress,
+        });
+        (self.waker)();
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// The editor's handle on the worker thread.
+pub struct Worker {
+    requests: Option<Sender<Request>>,
+    events: Receiver<Event>,
+    cancel: Arc<AtomicBool>,
+    busy: Arc<AtomicBool>,
+    current: Option<(JobId, &'static str)>,
+    /// A frame asked for while another job ran: only the newest is kept.
+    pending_frame: Option<Job>,
+    next_id: JobId,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Start the thread. `waker` is called after every event (the editor passes
+    /// `request_repaint`).
+    pub fn spawn(model: Bcm, tiling: Tiling, waker: Waker) -> Worker {
+        let (req_tx, req_rx) = channel::<Request>();
+        let (ev_tx, ev_rx) = channel::<Event>();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let busy = Arc::new(AtomicBool::new(false));
+        let (cancel_t, busy_t) = (cancel.clone(), busy.clone());
+        let thread = std::thread::Builder::new()
+            .name("bcm-worker".into())
+            .spawn(move || {
+                let mut model = model;
+                let mut state = WorkerState::default();
+                for Request { id, job } in req_rx {
+                    let mut monitor = ThreadMonitor {
+                        id,
+                        events: &ev_tx,
+                        cancel: &cancel_t,
+                        waker: &waker,
+                    };
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        execute(job, &mut model, &tiling, &mut state, &mut monitor)
+                    }));
+                    let event = match result {
+                        Ok(Ok(output)) => Event::Finished { id, output },
+                        Ok(Err(EngineError::Cancelled)) => Event::Cancelled { id },
+                        Ok(Err(e)) => Event::Failed {
+                            id,
+                            message: e.to_string(),
+                        },
+                        Err(panic) => Event::Failed {
+                            id,
+                            message: panic_message(&panic),
+                        },
+                    };
+                    busy_t.store(false, Ordering::Release);
+                    if ev_tx.send(event).is_err() {
+                        break;
+                    }
+                    waker();
+                }
+            })
+            .ok();
+        Worker {
+            requests: Some(req_tx),
+            events: ev_rx,
+            cancel,
+            busy,
+            current: None,
+            pending_frame: None,
+            next_id: 1,
+            thread,
+        }
+    }
+
+    /// Start a job. Refused (with the reason) while another job runs, except interpolation
+    /// frames, which wait and replace each other.
+    pub fn submit(&mut self, job: Job) -> Result<JobId, String> {
+        if let Some((_, label)) = self.current {
+            if matches!(job, Job::InterpolationFrame { .. }) && label == "interpolation frame" {
+                self.pending_frame = Some(job);
+                return Ok(0);
+            }
+            return Err(format!(
+                "busy with {label}; wait for it to finish or cancel it"
+            ));
+        }
+        let Some(requests) = &self.requests else {
+            return Err("the worker has stopped".into());
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let label = job.label();
+        self.cancel.store(false, Ordering::Release);
+        self.busy.store(true, Ordering::Release);
+        requests
+            .send(Request { id, job })
+            .map_err(|_| "the worker has stopped".to_string())?;
+        self.current = Some((id, label));
+        Ok(id)
+    }
+
+    /// Ask the running job to stop at its next step.
+    pub fn cancel(&mut self) {
+        self.pending_frame = None;
+        self.cancel.store(true, Ordering::Release);
+    }
+
+    /// Events since the last call (never blocks).
+    pub fn poll(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            if !matches!(event, Event::Progress { .. })
+                && self.current.is_some_and(|(id, _)| id == event.id())
+            {
+                self.current = None;
+            }
+            out.push(event);
+        }
+        if self.current.is_none()
+            && let Some(frame) = self.pending_frame.take()
+        {
+            let _ = self.submit(frame);
+        }
+        out
+    }
+
+    /// Label of the running job.
+    pub fn running(&self) -> Option<&'static str> {
+        self.current.map(|(_, label)| label)
+    }
+
+    pub fn running_id(&self) -> Option<JobId> {
+        self.current.map(|(id, _)| id)
+    }
+
+    /// Set while a job runs; background training yields to the editor while it is set.
+    pub fn busy_flag(&self) -> Arc<AtomicBool> {
+        self.busy.clone()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Release);
+        self.requests = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown failure".into());
+    format!("the engine failed: {text}")
+}

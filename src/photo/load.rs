@@ -1,0 +1,121 @@
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageReader, Limits};
+
+use super::error::PhotoError;
+use crate::engine::{Mask, Planar};
+
+/// Largest side accepted (decoding a bigger image would exhaust memory).
+const MAX_SIDE: u32 = 20_000;
+
+/// A decoded photo: the original pixels (kept for exact compositing and alpha) and the
+/// engine's view of them.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub path: Option<PathBuf>,
+    pub original: DynamicImage,
+    pub rgb: Planar,
+}
+
+impl Photo {
+    pub fn width(&self) -> usize {
+        self.original.width() as usize
+    }
+    pub fn height(&self) -> usize {
+        self.original.height() as usize
+    }
+    pub fn from_image(original: DynamicImage, path: Option<PathBuf>) -> Photo {
+        let rgb = planar_from_image(&original);
+        Photo {
+            path,
+            original,
+            rgb,
+        }
+    }
+}
+
+/// RGB in [-1, 1], channel-major. Grey images are replicated to three channels; alpha is
+/// left to the original.
+pub fn planar_from_image(img: &DynamicImage) -> Planar {
+    let rgb = img.to_rgb32f();
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let mut data = vec![0.0f32; 3 * w * h];
+    for (i, px) in rgb.pixels().enumerate() {
+        for c in 0..3 {
+            data[c * w * h + i] = px.0[c].clamp(0.0, 1.0) * 2.0 - 1.0;
+        }
+    }
+    Planar {
+        channels: 3,
+        height: h,
+        width: w,
+        data,
+    }
+}
+
+/// Decode bytes (format from the content, not the name).
+pub fn decode(bytes: &[u8], origin: &Path) -> Result<DynamicImage, PhotoError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| PhotoError::Decode {
+            path: origin.into(),
+            message: e.to_string(),
+        })?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    reader.limits(limits);
+    if reader.format().is_none() {
+        return Err(PhotoError::Decode {
+            path: origin.into(),
+            message: "not a PNG, JPEG or WebP image".into(),
+        });
+    }
+    reader.decode().map_err(|e| PhotoError::Decode {
+        path: origin.into(),
+        message: e.to_string(),
+    })
+}
+
+pub fn load(path: &Path) -> Result<Photo, PhotoError> {
+    let bytes = std::fs::read(path).map_err(|e| PhotoError::Read {
+        path: path.into(),
+        source: e,
+    })?;
+    let img = decode(&bytes, path)?;
+    Ok(Photo::from_image(img, Some(path.into())))
+}
+
+/// A mask from an image: white (or opaque, for images with alpha) means "regenerate".
+pub fn mask_from_image(img: &DynamicImage) -> Mask {
+    let la = img.to_luma_alpha32f();
+    let (w, h) = (la.width() as usize, la.height() as usize);
+    let data = la
+        .pixels()
+        .map(|p| (p.0[0] * p.0[1]).clamp(0.0, 1.0))
+        .collect();
+    Mask {
+        width: w,
+        height: h,
+        data,
+    }
+}
+
+/// Load a mask file that must match `width`×`height`.
+pub fn load_mask(path: &Path, width: usize, height: usize) -> Result<Mask, PhotoError> {
+    let bytes = std::fs::read(path).map_err(|e| PhotoError::Read {
+        path: path.into(),
+        source: e,
+    })?;
+    let mask = mask_from_image(&decode(&bytes, path)?);
+    if (mask.width, mask.height) != (width, height) {
+        return Err(PhotoError::Size(format!(
+            "mask {} is {}x{} but the image is {width}x{height}",
+            path.display(),
+            mask.width,
+            mask.height
+        )));
+    }
+    Ok(mask)
+}

@@ -1,0 +1,15 @@
+//! Image files in and out: decoding any PNG/JPEG/WebP (8/16-bit, grey, RGB, alpha) into the
+//! engine's planar RGB, and writing results in the input's own pixel format with the recipe
+//! that made them. Pixels outside a result's mask are copied from the original unchanged.
+
+mod composite;
+mod error;
+mod load;
+mod recipe;
+mod save;
+
+pub use composite::compose;
+pub use error::PhotoError;
+pub use load::{Photo, decode, load, load_mask, mask_from_image, planar_from_image};
+pub use recipe::{Recipe, read_recipe};
+pub use save::{OutputFormat, SaveOptions, encode, save};

@@ -1,0 +1,236 @@
+use std::path::Path;
+
+use image::{DynamicImage, ExtendedColorType};
+
+use super::error::PhotoError;
+use super::recipe::{RECIPE_KEY, Recipe};
+use crate::util::atomic::write_atomic;
+
+/// File formats results can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Png,
+    Jpeg,
+    WebP,
+}
+
+impl OutputFormat {
+    /// From the file extension.
+    pub fn from_path(path: &Path) -> Result<Self, PhotoError> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "png" => Ok(Self::Png),
+            "jpg" | "jpeg" => Ok(Self::Jpeg),
+            "webp" => Ok(Self::WebP),
+            _ => Err(PhotoError::Format(ext)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SaveOptions {
+    /// JPEG quality 1–100.
+    pub jpeg_quality: u8,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        Self { jpeg_quality: 92 }
+    }
+}
+
+fn encode_err(format: &str, e: impl std::fmt::Display) -> PhotoError {
+    PhotoError::Encode {
+        format: format.into(),
+        message: e.to_string(),
+    }
+}
+
+/// PNG through the `png` crate so the recipe can go into a text chunk. 16-bit stays 16-bit;
+/// float images are written as 16-bit.
+fn encode_png(img: &DynamicImage, recipe: Option<&Recipe>) -> Result<Vec<u8>, PhotoError> {
+    use png::{BitDepth, ColorType};
+    let img = match img {
+        DynamicImage::ImageRgb32F(_) => DynamicImage::ImageRgb16(img.to_rgb16()),
+        DynamicImage::ImageRgba32F(_) => DynamicImage::ImageRgba16(img.to_rgba16()),
+        other => other.clone(),
+    };
+    let (color, depth) = match img.color() {
+        image::ColorType::L8 => (ColorType::Grayscale, BitDepth::Eight),
+        image::ColorType::La8 => (ColorType::GrayscaleAlpha, BitDepth::Eight),
+        image::ColorType::Rgb8 => (ColorType::Rgb, BitDepth::Eight),
+        image::ColorType::Rgba8 => (ColorType::Rgba, BitDepth::Eight),
+        image::ColorType::L16 => (ColorType::Grayscale, BitDepth::Sixteen),
+        image::ColorType::La16 => (ColorType::GrayscaleAlpha, BitDepth::Sixteen),
+        image::ColorType::Rgb16 => (ColorType::Rgb, BitDepth::Sixteen),
+        _ => (ColorType::Rgba, BitDepth::Sixteen),
+    };
+    let img = if color == ColorType::Rgba
+        && depth == BitDepth::Sixteen
+        && img.color() != image::ColorType::Rgba16
+    {
+        DynamicImage::ImageRgba16(img.to_rgba16())
+    } else {
+        img
+    };
+    let mut data = img.as_bytes().to_vec();
+    if depth == BitDepth::Sixteen {
+        // PNG stores samples big-endian.
+        for pair in data.chunks_exact_mut(2) {
+            let v = u16::from_ne_bytes([pair[0], pair[1]]);
+            pair.copy_from_slice(&v.to_be_bytes());
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
+        enc.set_color(color);
+        enc.set_depth(depth);
+        if let Some(r) = recipe {
+            enc.add_text_chunk(RECIPE_KEY.into(), r.to_json())
+                .map_err(|e| encode_err("PNG", e))?;
+        }
+        let mut writer = enc.write_header().map_err(|e| encode_err("PNG", e))?;
+        writer
+            .write_image_data(&data)
+            .map_err(|e| encode_err("PNG", e))?;
+        writer.finish().map_err(|e| encode_err("PNG", e))?;
+    }
+    Ok(out)
+}
+
+/// JPEG (8-bit grey or RGB; alpha is dropped) with the recipe in a COM segment.
+fn encode_jpeg(
+    img: &DynamicImage,
+    quality: u8,
+    recipe: Option<&Recipe>,
+) -> Result<Vec<u8>, PhotoError> {
+    let mut out = Vec::new();
+    let mut enc =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
+    if img.color().has_color() {
+        let rgb = img.to_rgb8();
+        enc.encode(
+            rgb.as_raw(),
+            rgb.width(),
+            rgb.height(),
+            ExtendedColorType::Rgb8,
+        )
+    } else {
+        let l = img.to_luma8();
+        enc.encode(l.as_raw(), l.width(), l.height(), ExtendedColorType::L8)
+    }
+    .map_err(|e| encode_err("JPEG", e))?;
+    if let Some(r) = recipe {
+        let text = r.to_json().into_bytes();
+        if text.len() + 2 <= usize::from(u16::MAX) && out.len() >= 2 {
+            let len = (text.len() + 2) as u16;
+            let mut segment = vec![0xFF, 0xFE];
+            segment.extend_from_slice(&len.to_be_bytes());
+            segment.extend_from_slice(&text);
+            out.splice(2..2, segment);
+        }
+    }
+    Ok(out)
+}
+
+fn encode_webp(img: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
+    let mut out = Vec::new();
+    let enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+    if img.color().has_alpha() {
+        let rgba = img.to_rgba8();
+        enc.encode(
+            rgba.as_raw(),
+            rgba.width(),
+            rgba.height(),
+            ExtendedColorType::Rgba8,
+        )
+    } else {
+        let rgb = img.to_rgb8();
+        enc.encode(
+            rgb.as_raw(),
+            rgb.width(),
+            rgb.height(),
+            ExtendedColorType::Rgb8,
+        )
+    }
+    .map_err(|e| encode_err("WebP", e))?;
+    Ok(out)
+}
+
+/// Encode in memory.
+pub fn encode(
+    img: &DynamicImage,
+    format: OutputFormat,
+    recipe: Option<&Recipe>,
+    opts: SaveOptions,
+) -> Result<Vec<u8>, PhotoError> {
+    match format {
+        OutputFormat::Png => encode_png(img, recipe),
+        OutputFormat::Jpeg => encode_jpeg(img, opts.jpeg_quality, recipe),
+        OutputFormat::WebP => encode_webp(img),
+    }
+}
+
+/// Encode and write atomically; the format comes from the extension.
+pub fn save(
+    path: &Path,
+    img: &DynamicImage,
+    recipe: Option<&Recipe>,
+    opts: SaveOptions,
+) -> Result<(), PhotoError> {
+    let bytes = encode(img, OutputFormat::from_path(path)?, recipe, opts)?;
+    write_atomic(path, &bytes).map_err(|e| PhotoError::Write {
+        path: path.into(),
+        source: e,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photo::{decode, read_recipe};
+
+    #[test]
+    fn png_roundtrips_16_bit_grey_and_recipe() {
+        let img = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(5, 3, |x, y| {
+            image::Luma([(x * 9000 + y * 7) as u16])
+        }));
+        let recipe = Recipe::new(
+            "restore",
+            vec!["0.002 > +0.1 > 0.002".into()],
+            5,
+            "tiny",
+            1,
+            serde_json::json!({"sigma": 0.1}),
+        );
+        let bytes = encode(
+            &img,
+            OutputFormat::Png,
+            Some(&recipe),
+            SaveOptions::default(),
+        )
+        .unwrap();
+        let back = decode(&bytes, Path::new("mem.png")).unwrap();
+        assert_eq!(back.color(), image::ColorType::L16);
+        assert_eq!(back.as_bytes(), img.as_bytes());
+        assert_eq!(read_recipe(&bytes), Some(recipe));
+    }
+
+    #[test]
+    fn jpeg_and_webp_decode_again() {
+        let img = DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            16,
+            8,
+            image::Rgba([200, 100, 50, 255]),
+        ));
+        for format in [OutputFormat::Jpeg, OutputFormat::WebP] {
+            let bytes = encode(&img, format, None, SaveOptions::default()).unwrap();
+            let back = decode(&bytes, Path::new("mem")).unwrap();
+            assert_eq!((back.width(), back.height()), (16, 8));
+        }
+    }
+}

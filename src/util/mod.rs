@@ -1,0 +1,3 @@
+//! Small helpers shared by the engine, the CLI and the editor.
+
+pub mod atomic;

@@ -1,0 +1,312 @@
+//! The command-line tool on real files: every subcommand, pixel formats, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{DynamicImage, GenericImageView};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bcm-studio"));
+    c.args(["--device", "cpu"]);
+    c
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bcm-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?} failed:\n{err}");
+    err
+}
+
+/// A failing command: exit code 1, one line starting with "error:", and no panic.
+fn fails(args: &[&str]) -> String {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?} should fail cleanly:\n{err}"
+    );
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    last.to_string()
+}
+
+fn photo(w: u32, h: u32) -> DynamicImage {
+    DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 255 / w) as u8,
+            (y * 255 / h) as u8,
+            (((x / 8 + y / 8) % 2) * 200) as u8,
+        ])
+    }))
+}
+
+fn save(img: &DynamicImage, path: &Path) {
+    img.save(path).unwrap();
+}
+
+fn recipe_of(path: &Path) -> serde_json::Value {
+    let recipe =
+        bcm_studio::photo::read_recipe(&std::fs::read(path).unwrap()).expect("a recipe chunk");
+    serde_json::to_value(recipe).unwrap()
+}
+
+#[test]
+fn every_subcommand_on_a_small_photo() {
+    let d = tempdir("all");
+    let input = d.join("in.png");
+    save(&photo(64, 64), &input);
+    let p = |n: &str| d.join(n).display().to_string();
+    let i = input.display().to_string();
+
+    let log = ok(&["reconstruct", &i, "-o", &p("rec.png"), "--nfe", "2"]);
+    assert!(log.contains("NFE: 2 inversion + 2 generation = 4"), "{log}");
+    assert_eq!(recipe_of(&d.join("rec.png"))["command"], "reconstruct");
+
+    ok(&[
+        "generate",
+        "--width",
+        "48",
+        "--height",
+        "40",
+        "--nfe",
+        "3",
+        "-o",
+        &p("gen.png"),
+    ]);
+    assert_eq!(
+        image::open(d.join("gen.png")).unwrap().dimensions(),
+        (48, 40)
+    );
+    assert_eq!(recipe_of(&d.join("gen.png"))["nfe"], 3);
+
+    ok(&[
+        "invert",
+        &i,
+        "--sigma",
+        "15",
+        "-o",
+        &p("lat.safetensors"),
+        "--preview",
+        &p("lat.png"),
+    ]);
+    ok(&[
+        "generate",
+        "--from",
+        &p("lat.safetensors"),
+        "--nfe",
+        "2",
+        "-o",
+        &p("back.png"),
+    ]);
+    assert_eq!(
+        recipe_of(&d.join("back.png"))["schedule"][0],
+        "15 > 2.4 > 0.002"
+    );
+
+    ok(&["interpolate", &i, &i, "--frames", "3", "-o", &p("mix.png")]);
+    for k in 0..3 {
+        assert!(d.join(format!("mix-{k:03}.png")).is_file());
+    }
+    ok(&[
+        "interpolate",
+        &i,
+        &i,
+        "--frames",
+        "4",
+        "--strip",
+        "-o",
+        &p("strip.png"),
+    ]);
+    assert_eq!(
+        image::open(d.join("strip.png")).unwrap().dimensions(),
+        (256, 64)
+    );
+
+    let mask = DynamicImage::ImageLuma8(image::GrayImage::from_fn(64, 64, |x, y| {
+        image::Luma([if (20..40).contains(&x) && (20..40).contains(&y) {
+            255
+        } else {
+            0
+        }])
+    }));
+    save(&mask, &d.join("mask.png"));
+    ok(&[
+        "inpaint",
+        &i,
+        "--mask",
+        &p("mask.png"),
+        "--levels",
+        "20,2,0.2",
+        "--feather",
+        "2",
+        "-o",
+        &p("inp.png"),
+    ]);
+    let (a, b) = (
+        image::open(&input).unwrap().to_rgb8(),
+        image::open(d.join("inp.png")).unwrap().to_rgb8(),
+    );
+    // Far from the mask (beyond grow + feather) every pixel is untouched.
+    for (x, y, px) in a.enumerate_pixels() {
+        if !(10..50).contains(&x) || !(10..50).contains(&y) {
+            assert_eq!(px, b.get_pixel(x, y), "({x},{y}) changed outside the mask");
+        }
+    }
+    assert_ne!(a.get_pixel(30, 30), b.get_pixel(30, 30));
+
+    ok(&["restore", &i, "--sigma", "0.2", "-o", &p("res.jpg")]);
+    assert!(
+        std::fs::read(d.join("res.jpg"))
+            .unwrap()
+            .windows(10)
+            .any(|w| w == b"bcm-studio"),
+        "JPEG carries its recipe"
+    );
+
+    let strokes = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(64, 64, |x, _| {
+        image::Rgba([255, 0, 0, if (10..20).contains(&x) { 255 } else { 0 }])
+    }));
+    save(&strokes, &d.join("strokes.png"));
+    ok(&[
+        "edit",
+        &i,
+        "--strokes",
+        &p("strokes.png"),
+        "--sigma",
+        "1.5",
+        "-o",
+        &p("edit.webp"),
+    ]);
+    assert!(d.join("edit.webp").is_file());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn pixel_formats_are_kept() {
+    let d = tempdir("formats");
+    let rgba = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(32, 32, |x, y| {
+        image::Rgba([x as u8 * 8, y as u8 * 8, 90, (x * 7) as u8])
+    }));
+    save(&rgba, &d.join("rgba.png"));
+    ok(&[
+        "restore",
+        &d.join("rgba.png").display().to_string(),
+        "-o",
+        &d.join("rgba-out.png").display().to_string(),
+    ]);
+    let out = image::open(d.join("rgba-out.png")).unwrap();
+    assert_eq!(out.color(), image::ColorType::Rgba8);
+    assert_eq!(out.to_rgba8().get_pixel(5, 3).0[3], 35, "alpha kept");
+
+    let gray16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(32, 32, |x, y| {
+        image::Luma([(x * 2000 + y * 13) as u16])
+    }));
+    save(&gray16, &d.join("g16.png"));
+    ok(&[
+        "reconstruct",
+        &d.join("g16.png").display().to_string(),
+        "--nfe",
+        "1",
+        "-o",
+        &d.join("g16-out.png").display().to_string(),
+    ]);
+    assert_eq!(
+        image::open(d.join("g16-out.png")).unwrap().color(),
+        image::ColorType::L16
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_input_gives_one_line_errors_and_no_output() {
+    let d = tempdir("bad");
+    let good = d.join("good.png");
+    save(&photo(32, 32), &good);
+    let g = good.display().to_string();
+    let out = d.join("out.png");
+    let o = out.display().to_string();
+
+    let e = fails(&[
+        "restore",
+        &d.join("missing.png").display().to_string(),
+        "-o",
+        &o,
+    ]);
+    assert!(e.contains("missing.png"), "{e}");
+    std::fs::write(d.join("corrupt.png"), b"\x89PNG\r\n\x1a\nthis is not a png").unwrap();
+    fails(&[
+        "restore",
+        &d.join("corrupt.png").display().to_string(),
+        "-o",
+        &o,
+    ]);
+    std::fs::write(d.join("text.jpg"), b"hello").unwrap();
+    fails(&[
+        "reconstruct",
+        &d.join("text.jpg").display().to_string(),
+        "-o",
+        &o,
+    ]);
+
+    save(&photo(16, 16), &d.join("small-mask.png"));
+    let e = fails(&[
+        "inpaint",
+        &g,
+        "--mask",
+        &d.join("small-mask.png").display().to_string(),
+        "-o",
+        &o,
+    ]);
+    assert!(e.contains("16x16"), "{e}");
+    let e = fails(&["restore", &g, "--sigma", "500", "-o", &o]);
+    assert!(e.contains("500"), "{e}");
+    fails(&[
+        "invert",
+        &g,
+        "--sigma",
+        "0.01",
+        "-o",
+        &d.join("l.safetensors").display().to_string(),
+    ]);
+    fails(&["generate", "--schedule", "80 > 90", "-o", &o]);
+    fails(&[
+        "restore",
+        &g,
+        "-o",
+        &d.join("out.bmp").display().to_string(),
+    ]);
+    fails(&["reconstruct", &g, "--nfe", "9", "-o", &o]);
+    assert!(!out.exists(), "no output may be written on failure");
+
+    let e = fails(&["restore", &g, "-o", &g]);
+    assert!(e.contains("--overwrite"), "{e}");
+    fails(&[
+        "restore",
+        &g,
+        "--model",
+        &d.join("none.safetensors").display().to_string(),
+        "-o",
+        &o,
+    ]);
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -1,0 +1,244 @@
+//! The editor driven like a person would, with egui_kittest: open, paint, inpaint, accept,
+//! undo, redo, cancel; plus a rendered snapshot (wgpu on lavapipe in CI).
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bcm_studio::app::{Editor, EditorOptions, Tab};
+use bcm_studio::engine::Tiling;
+use bcm_studio::engine::planar::Planar;
+use egui::{Modifiers, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bcm-editor-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn harness(runs: PathBuf) -> Harness<'static, Editor> {
+    Harness::builder()
+        .with_size([1280.0, 820.0])
+        .build_eframe(move |cc| {
+            Editor::new(
+                &cc.egui_ctx,
+                EditorOptions {
+                    model: common::tiny_model(3),
+                    tiling: Tiling::default(),
+                    config_dir: None,
+                    dialogs: false,
+                    open: None,
+                    device_note: "CPU (test)".into(),
+                    runs_dir: runs,
+                },
+            )
+        })
+}
+
+/// Step the UI until `done` holds (background threads need real time).
+fn wait(h: &mut Harness<'_, Editor>, what: &str, done: impl Fn(&Editor) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+fn write_photo(path: &std::path::Path, w: u32, h: u32) {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 255 / w) as u8,
+            (y * 255 / h) as u8,
+            if (x / 16 + y / 16) % 2 == 0 { 220 } else { 40 },
+        ])
+    });
+    img.save(path).unwrap();
+}
+
+fn open(h: &mut Harness<'_, Editor>, path: PathBuf) -> Planar {
+    h.state_mut().open_path(path);
+    wait(h, "the photo to load", |e| e.doc.is_some());
+    h.run_steps(3);
+    h.state().doc.as_ref().unwrap().image.clone()
+}
+
+/// Drag the brush across image points (a whole drag is one stroke).
+fn paint(h: &mut Harness<'_, Editor>, points: &[(f32, f32)]) {
+    let to_screen = |h: &Harness<'_, Editor>, (x, y): (f32, f32)| {
+        h.state().canvas.image_to_screen(Pos2::new(x, y))
+    };
+    let first = to_screen(h, points[0]);
+    h.hover_at(first);
+    h.step();
+    h.drag_at(first);
+    h.step();
+    for &p in &points[1..] {
+        let s = to_screen(h, p);
+        h.hover_at(s);
+        h.step();
+    }
+    let last = to_screen(h, *points.last().unwrap());
+    h.drop_at(last);
+    h.step();
+    h.step();
+}
+
+#[test]
+fn open_paint_inpaint_accept_undo_redo() {
+    let d = tempdir("inpaint");
+    let path = d.join("photo.png");
+    write_photo(&path, 160, 120);
+    let mut h = harness(d.join("runs"));
+    let original = open(&mut h, path);
+
+    h.key_press(egui::Key::B);
+    h.state_mut().canvas.brush.size = 16.0;
+    h.state_mut().canvas.brush.hardness = 1.0;
+    paint(&mut h, &[(60.0, 60.0), (80.0, 60.0), (100.0, 62.0)]);
+    {
+        let doc = h.state().doc.as_ref().unwrap();
+        assert!(
+            doc.mask.data[60 * 160 + 80] > 0.99,
+            "the stroke painted the mask"
+        );
+        assert_eq!(doc.mask.data[10 * 160 + 10], 0.0);
+        assert_eq!(doc.history.len(), 1, "a whole drag is one undo step");
+    }
+
+    h.state_mut().tasks.inpaint_steps = 3;
+    h.get_by_label("Inpaint mask").click();
+    h.step();
+    wait(&mut h, "the inpainting result", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    // Staged: the document itself is still untouched.
+    assert_eq!(h.state().doc.as_ref().unwrap().image.data, original.data);
+    let soft = h
+        .state()
+        .doc
+        .as_ref()
+        .unwrap()
+        .staged
+        .as_ref()
+        .unwrap()
+        .mask
+        .clone()
+        .unwrap();
+
+    h.get_by_label("Accept (Enter)").click();
+    h.run_steps(2);
+    let after = h.state().doc.as_ref().unwrap().image.clone();
+    let n = 160 * 120;
+    let mut inside_changed = 0;
+    for i in 0..n {
+        for c in 0..3 {
+            if soft.data[i] == 0.0 {
+                assert_eq!(
+                    after.data[c * n + i],
+                    original.data[c * n + i],
+                    "pixel {i} outside the mask changed"
+                );
+            } else if (after.data[c * n + i] - original.data[c * n + i]).abs() > 1e-3 {
+                inside_changed += 1;
+            }
+        }
+    }
+    assert!(
+        inside_changed > 100,
+        "only {inside_changed} values changed inside the mask"
+    );
+
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.as_ref().unwrap().image.data,
+        original.data,
+        "undo restores the photo"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.as_ref().unwrap().image.data,
+        after.data,
+        "redo applies it again"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert!(
+        h.state().doc.as_ref().unwrap().mask.is_empty(),
+        "the stroke is undone too"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn cancel_leaves_the_document_unchanged() {
+    let d = tempdir("cancel");
+    let path = d.join("big.png");
+    write_photo(&path, 768, 768);
+    let mut h = harness(d.join("runs"));
+    let original = open(&mut h, path);
+    h.state_mut().tasks.kind = bcm_studio::app::TaskKind::Restore;
+    h.state_mut().tasks.restore_nfe = 4;
+    h.run_steps(2);
+    h.get_by_label("Restore photo").click();
+    h.run_steps(2);
+    assert!(h.state().busy(), "the job runs in the background");
+    h.get_by_label("Cancel").click();
+    h.step();
+    wait(&mut h, "the job to stop", |e| !e.busy());
+    let doc = h.state().doc.as_ref().unwrap();
+    assert!(doc.staged.is_none(), "a cancelled job stages nothing");
+    assert_eq!(doc.image.data, original.data);
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("cancelled"))
+    );
+    // A second job while one runs is refused with a message, not queued silently.
+    h.get_by_label("Restore photo").click();
+    h.step();
+    assert!(h.state().busy());
+    h.state_mut().run_task(bcm_studio::app::TaskKind::Restore);
+    assert!(
+        h.state()
+            .messages
+            .last()
+            .is_some_and(|m| m.error && m.text.contains("busy"))
+    );
+    h.state_mut().cancel_job();
+    wait(&mut h, "the second job to stop", |e| !e.busy());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn rendered_editor_with_a_mask() {
+    // A fixed folder: its path shows in the rendered status bar and training tab.
+    let d = std::env::temp_dir().join("bcm-editor-snapshot");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let path = d.join("photo.png");
+    write_photo(&path, 320, 240);
+    let mut h = harness(d.join("runs"));
+    open(&mut h, path);
+    h.state_mut().canvas.brush.size = 30.0;
+    paint(&mut h, &[(100.0, 100.0), (220.0, 140.0)]);
+    h.remove_cursor();
+    h.run_steps(3);
+    h.snapshot("editor_with_mask");
+    h.state_mut().tab = Tab::Train;
+    h.run_steps(3);
+    h.snapshot("training_tab");
+    std::fs::remove_dir_all(&d).unwrap();
+}

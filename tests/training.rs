@@ -1,0 +1,263 @@
+//! Training: the BCT loss on a hand-computable case, a short run that learns, and a resume
+//! that continues the same loss curve.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use bcm_studio::engine::network::UNetConfig;
+use bcm_studio::engine::schedule::{SIGMA_MIN, c_skip};
+use bcm_studio::engine::train::loss::{bct_loss, huber_c};
+use bcm_studio::engine::train::times::Times;
+use bcm_studio::engine::train::{TrainConfig, Trainer};
+use burn::tensor::{Device, Tensor, TensorData};
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bcm-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A folder of small generated "photos" with structure to learn.
+fn photo_folder(dir: &Path, n: u32) {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    for k in 0..n {
+        let img = image::RgbImage::from_fn(72, 56, |x, y| {
+            let v = ((x as f32 * 0.15 + k as f32).sin() * 80.0
+                + (y as f32 * 0.2).cos() * 60.0
+                + 120.0) as u8;
+            image::Rgb([v, v.wrapping_add(40), 255 - v])
+        });
+        let name = if k % 2 == 0 {
+            dir.join(format!("p{k}.png"))
+        } else {
+            dir.join("sub").join(format!("p{k}.jpg"))
+        };
+        img.save(name).unwrap();
+    }
+}
+
+#[test]
+fn bct_loss_matches_a_hand_computation() {
+    // A fresh network outputs F = 0 (its last convolutions start at zero), so
+    // f(x, t, u) = c_skip(t, u)·x and every term can be computed by hand.
+    let device = Device::flex().autodiff();
+    let net = UNetConfig::tiny().init(&device);
+    let (b, c, h, w) = (2, 3, 8, 8);
+    let d = (c * h * w) as f64;
+    let x0_val = [0.3f32, -0.5];
+    let z_val = [1.0f32, -0.7];
+    let times = [
+        Times {
+            t: 2.0,
+            t2: 1.5,
+            t3: 0.2,
+            i: 0,
+            j: 0,
+        },
+        Times {
+            t: 0.5,
+            t2: 0.4,
+            t3: 10.0,
+            i: 0,
+            j: 0,
+        },
+    ];
+    let fill = |v: [f32; 2]| {
+        let data: Vec<f32> = (0..b)
+            .flat_map(|k| std::iter::repeat_n(v[k], c * h * w))
+            .collect();
+        Tensor::<4>::from_data(TensorData::new(data, [b, c, h, w]), &device)
+    };
+    let loss = bct_loss(&net, fill(x0_val), fill(z_val), &times, 7, true);
+    let huber = huber_c(c * h * w);
+    let dist = |p: f64, q: f64| ((d * (p - q).powi(2) + huber * huber).sqrt() - huber) / d.sqrt();
+    let mut expected = 0.0;
+    let mut ct = 0.0;
+    for k in 0..b {
+        let (x0, z, s) = (f64::from(x0_val[k]), f64::from(z_val[k]), times[k]);
+        let (t, t2, t3) = (f64::from(s.t), f64::from(s.t2), f64::from(s.t3));
+        let cs = |a: f32, u: f32| f64::from(c_skip(a, u));
+        let a = cs(s.t, SIGMA_MIN) * (x0 + t * z);
+        let bb = cs(s.t2, SIGMA_MIN) * (x0 + t2 * z);
+        let e = cs(s.t, s.t3) * (x0 + t * z);
+        let g = cs(s.t3, SIGMA_MIN) * e;
+        let term_ct = dist(a, bb) / (t - t2);
+        ct += term_ct;
+        expected += term_ct + dist(g, bb) / (t3 - t).abs();
+    }
+    expected /= b as f64;
+    ct /= b as f64;
+    let parts = loss.parts();
+    assert!(
+        (f64::from(parts.total) - expected).abs() < 1e-4 * expected.max(1.0),
+        "{} vs {expected}",
+        parts.total
+    );
+    assert!((f64::from(parts.ct) - ct).abs() < 1e-4 * ct.max(1.0));
+    // The CT-only objective is the first term alone.
+    let ct_only = bct_loss(&net, fill(x0_val), fill(z_val), &times, 7, false).parts();
+    assert!((f64::from(ct_only.total) - ct).abs() < 1e-4 * ct.max(1.0));
+}
+
+fn tiny_config(data: &Path) -> TrainConfig {
+    let mut c = TrainConfig::for_preset("tiny", data.to_path_buf()).unwrap();
+    c.batch = 4;
+    c.patch = 32;
+    c.total_steps = 40;
+    c.checkpoint_every = 3;
+    c.validate_every = 1000;
+    c.sample_every = 1000;
+    c.warmup = 5;
+    c.lr = 1e-3;
+    c.downscale = 1;
+    c
+}
+
+#[test]
+fn resume_continues_the_same_loss_curve() {
+    let d = tempdir("resume");
+    photo_folder(&d.join("photos"), 6);
+    let device = Device::flex();
+    let config = tiny_config(&d.join("photos"));
+
+    let mut straight = Trainer::start(config.clone(), &d.join("a"), &device).unwrap();
+    let losses: Vec<f32> = (0..6).map(|_| straight.step().unwrap().loss).collect();
+
+    let mut first = Trainer::start(config, &d.join("b"), &device).unwrap();
+    for _ in 0..3 {
+        first.step().unwrap();
+    }
+    first.save_checkpoint().unwrap();
+    first.step().unwrap(); // a step after the checkpoint, lost in the "crash"
+    drop(first);
+    let mut resumed = Trainer::resume(&d.join("b"), &device).unwrap();
+    assert_eq!(resumed.step, 3);
+    let again: Vec<f32> = (0..3).map(|_| resumed.step().unwrap().loss).collect();
+    for (a, b) in losses[3..].iter().zip(&again) {
+        assert!(
+            (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+            "resumed loss {b} differs from {a}"
+        );
+    }
+    // The log holds each step once, in order.
+    let log = std::fs::read_to_string(d.join("b/log.jsonl")).unwrap();
+    let steps: Vec<u64> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, vec![1, 2, 3, 4, 5, 6]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_training_input_is_reported() {
+    let d = tempdir("bad");
+    let device = Device::flex();
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let err = Trainer::start(tiny_config(&d.join("empty")), &d.join("r1"), &device)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no .jpg"), "{err}");
+    let err = Trainer::start(tiny_config(&d.join("missing")), &d.join("r2"), &device)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("not a folder"), "{err}");
+    // Photos smaller than the patch.
+    std::fs::create_dir_all(d.join("small")).unwrap();
+    for k in 0..3 {
+        image::RgbImage::from_pixel(20, 20, image::Rgb([k * 50, 0, 0]))
+            .save(d.join(format!("small/{k}.png")))
+            .unwrap();
+    }
+    let mut t = Trainer::start(tiny_config(&d.join("small")), &d.join("r3"), &device).unwrap();
+    let err = t.step().err().unwrap();
+    assert!(err.to_string().contains("at least 32x32"), "{err}");
+    // Unreadable files among good ones are an error naming the file.
+    std::fs::create_dir_all(d.join("broken")).unwrap();
+    std::fs::write(d.join("broken/bad.jpg"), b"not a jpeg").unwrap();
+    let err = Trainer::start(tiny_config(&d.join("broken")), &d.join("r4"), &device)
+        .and_then(|mut t| t.step().map(|_| ()))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("bad.jpg"), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Mean squared error of one-step denoising from σ = 0.5 on the run's own crops.
+fn denoise_error(model: &bcm_studio::engine::Bcm, crops: &[bcm_studio::engine::Planar]) -> f64 {
+    use bcm_studio::engine::{NoiseRng, Progress, Tiling};
+    let tiling = Tiling::default();
+    let mut total = 0.0;
+    for (k, clean) in crops.iter().enumerate() {
+        let mut noisy = clean.clone();
+        noisy.add_scaled(&NoiseRng::new(k as u64).normal(clean.data.len()), 0.5);
+        let p = Progress {
+            nfe: 0,
+            nfe_total: 1,
+            tile: 0,
+            tiles: 1,
+            level: 0.5,
+        };
+        let out = model
+            .eval(&noisy, 0.5, SIGMA_MIN, &tiling, &mut (), p)
+            .unwrap();
+        total += out.mse(clean);
+    }
+    total / crops.len() as f64
+}
+
+#[test]
+fn a_short_run_learns_to_denoise_and_writes_a_usable_model() {
+    use bcm_studio::engine::train::data::{CropSpec, PhotoCache, make_batch};
+    use bcm_studio::engine::train::validate::images;
+    let d = tempdir("learn");
+    photo_folder(&d.join("photos"), 6);
+    let device = Device::flex();
+    let mut config = tiny_config(&d.join("photos"));
+    config.total_steps = 80;
+    config.ema_decay = 0.9;
+    let files: Vec<PathBuf> = (0..6)
+        .map(|k| {
+            if k % 2 == 0 {
+                d.join(format!("photos/p{k}.png"))
+            } else {
+                d.join(format!("photos/sub/p{k}.jpg"))
+            }
+        })
+        .collect();
+    let crops = images(
+        &make_batch(
+            &files,
+            &PhotoCache::default(),
+            CropSpec {
+                patch: 32,
+                downscale: 1,
+            },
+            6,
+            99,
+            0,
+        )
+        .unwrap(),
+    );
+    let mut t = Trainer::start(config, &d.join("run"), &device).unwrap();
+    let before = denoise_error(t.ema_model(), &crops);
+    for _ in 0..80 {
+        t.step().unwrap();
+    }
+    let after = denoise_error(t.ema_model(), &crops);
+    assert!(after < before * 0.75, "denoising error {before} → {after}");
+    let dir = t.save_checkpoint().unwrap();
+    let model = bcm_studio::engine::weights::load(&dir.join("ema.safetensors"), &device).unwrap();
+    assert!(model.info.trained);
+    assert!(
+        (denoise_error(&model, &crops) - after).abs() < 1e-6,
+        "the checkpoint holds the EMA weights"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

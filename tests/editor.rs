@@ -242,3 +242,91 @@ fn rendered_editor_with_a_mask() {
     h.snapshot("training_tab");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+fn training_photos(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for k in 0..5u32 {
+        let img = image::RgbImage::from_fn(96, 96, |x, y| {
+            let v = ((x as f32 * 0.2 + k as f32).sin() * 90.0 + 120.0) as u8;
+            image::Rgb([v, (y * 2) as u8, 255 - v])
+        });
+        img.save(dir.join(format!("p{k}.png"))).unwrap();
+    }
+}
+
+#[test]
+fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
+    let d = tempdir("train-tab");
+    training_photos(&d.join("photos"));
+    let mut h = harness(d.join("runs"));
+    h.state_mut().tab = Tab::Train;
+    {
+        let form = &mut h.state_mut().training.form;
+        form.data = d.join("photos").display().to_string();
+        form.name = "kittest".into();
+        form.preset = "tiny".into();
+        form.batch = 2;
+        form.patch = 32;
+        form.steps = 1000;
+        form.checkpoint_every = 2;
+        form.sample_every = 4;
+    }
+    h.run_steps(2);
+    // The estimate before starting is measured on warm-up steps.
+    h.get_by_label("Measure").click();
+    let start = Instant::now();
+    while h.query_by_label_contains("measured:").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no estimate");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(h.query_by_label_contains("s/step").is_some());
+    h.get_by_label("Start").click();
+    h.step();
+    wait(&mut h, "training steps", |e| e.training.current_step() >= 4);
+    assert!(
+        h.state().training.loss_points() >= 4,
+        "the loss plot advances"
+    );
+    h.run_steps(2);
+    let step = h.state().training.current_step();
+    assert!(
+        h.query_by_label_contains(&format!("step {step} / 1000"))
+            .is_some(),
+        "the step counter is shown"
+    );
+    h.get_by_label("Stop and save").click();
+    h.step();
+    wait(&mut h, "the run to stop", |e| !e.training.is_running());
+    let stopped_at = h.state().training.current_step();
+    wait(&mut h, "the run in the list", |e| {
+        e.training
+            .past_runs()
+            .iter()
+            .any(|r| r.step == Some(stopped_at))
+    });
+
+    // Resume from the list, as after a restart.
+    h.get_by_label("Resume").click();
+    h.step();
+    wait(&mut h, "resumed steps", |e| {
+        e.training.current_step() > stopped_at + 1
+    });
+    h.get_by_label("Stop and save").click();
+    h.step();
+    wait(&mut h, "the run to stop again", |e| {
+        !e.training.is_running()
+    });
+
+    // Use the run's EMA weights in the editor without restarting.
+    let before = h.state().model_name.clone();
+    h.get_all_by_label("Use in editor").next().unwrap().click();
+    h.step();
+    wait(&mut h, "the model swap", |e| e.model_name != before);
+    assert!(
+        h.state().model_name.contains("kittest"),
+        "{}",
+        h.state().model_name
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

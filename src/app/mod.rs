@@ -12,7 +12,7 @@ mod launch;
 mod tasks_panel;
 mod textures;
 mod timeline;
-mod training_tab;
+pub mod training_tab;
 mod view;
 
 pub use brush::{Brush, Tool};
@@ -21,3 +21,4 @@ pub use editor::{Editor, EditorOptions, Tab};
 pub use files::default_config_dir;
 pub use launch::{LaunchError, run};
 pub use tasks_panel::TaskKind;
+pub use training_tab::{Form, PastRun, TrainingTab};

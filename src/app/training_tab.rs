@@ -59,25 +59,25 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
             ))
         })
         .collect();
-    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
     runs.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Settings form.
+/// Settings of a new run, as the form shows them.
 #[derive(Debug, Clone)]
-struct Form {
-    data: String,
-    name: String,
-    preset: String,
-    continue_from: Option<PathBuf>,
-    finetune_cm: bool,
-    ct_only: bool,
-    batch: usize,
-    patch: usize,
-    lr: f64,
-    steps: u64,
-    checkpoint_every: u64,
-    sample_every: u64,
+pub struct Form {
+    pub data: String,
+    pub name: String,
+    pub preset: String,
+    /// Start from this model file instead of random weights.
+    pub continue_from: Option<PathBuf>,
+    pub ct_only: bool,
+    pub batch: usize,
+    pub patch: usize,
+    pub lr: f64,
+    pub steps: u64,
+    pub checkpoint_every: u64,
+    pub sample_every: u64,
 }
 
 impl Default for Form {
@@ -88,7 +88,6 @@ impl Default for Form {
             name: "my-run".into(),
             preset: "tiny".into(),
             continue_from: None,
-            finetune_cm: false,
             ct_only: false,
             batch: c.as_ref().map_or(8, |c| c.batch),
             patch: c.as_ref().map_or(32, |c| c.patch),
@@ -126,13 +125,27 @@ pub struct TrainingTab {
     device: Device,
     editor_busy: Arc<AtomicBool>,
     waker: Arc<dyn Fn() + Send + Sync>,
-    form: Form,
+    pub form: Form,
     runner: Option<TrainingRunner>,
+    estimate: Option<std::sync::mpsc::Receiver<Result<(f64, usize, f64), String>>>,
+    estimate_text: Option<String>,
     live: Live,
     past: Vec<PastRun>,
     pub message: Option<(String, bool)>,
     for_editor: Option<Bcm>,
     smoothing: f64,
+}
+
+/// Peak resident memory of the process (Linux), MiB; 0 where unknown.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn smooth(points: &[[f64; 2]], k: f64) -> Vec<[f64; 2]> {
@@ -165,6 +178,8 @@ impl TrainingTab {
             waker,
             form: Form::default(),
             runner: None,
+            estimate: None,
+            estimate_text: None,
             live: Live::default(),
             past,
             message: None,
@@ -186,6 +201,62 @@ impl TrainingTab {
         self.live.step
     }
 
+    /// Loss points received so far (one per step).
+    pub fn loss_points(&self) -> usize {
+        self.live.loss.len()
+    }
+
+    /// Runs found on disk.
+    pub fn past_runs(&self) -> &[PastRun] {
+        &self.past
+    }
+
+    /// The config the form describes (validated when the run starts).
+    fn config_from_form(&self) -> Result<TrainConfig, String> {
+        let f = &self.form;
+        let mut config = TrainConfig::for_preset(&f.preset, PathBuf::from(f.data.trim()))
+            .map_err(|e| e.to_string())?;
+        config.batch = f.batch;
+        config.patch = f.patch;
+        config.lr = f.lr;
+        config.total_steps = f.steps;
+        config.checkpoint_every = f.checkpoint_every;
+        config.sample_every = f.sample_every;
+        config.validate_every = f.sample_every;
+        config.init = f.continue_from.clone();
+        if f.ct_only {
+            config.objective = Objective::Ct;
+            config.model.bidirectional = false;
+        }
+        Ok(config)
+    }
+
+    /// Time two warm-up steps of the form's settings on a background thread.
+    pub fn measure(&mut self) {
+        let config = match self.config_from_form() {
+            Ok(c) => c,
+            Err(e) => {
+                self.estimate_text = Some(e);
+                return;
+            }
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let device = self.device.clone();
+        let waker = self.waker.clone();
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::engine::train::trainer::time_steps(&config, &device, 2)
+                    .map_err(|e| e.to_string())
+            }))
+            .unwrap_or_else(|_| Err("the measurement failed (out of memory?)".into()))
+            .map(|secs| (secs, config.batch, peak_rss_mib()));
+            let _ = tx.send(result);
+            waker();
+        });
+        self.estimate = Some(rx);
+        self.estimate_text = Some("measuring two warm-up steps…".into());
+    }
+
     fn start(&mut self, start: Start) {
         self.live = Live::default();
         self.message = None;
@@ -199,27 +270,15 @@ impl TrainingTab {
 
     /// Start a new run from the form.
     pub fn start_new(&mut self) {
-        let f = self.form.clone();
-        let mut config = match TrainConfig::for_preset(&f.preset, PathBuf::from(f.data.trim())) {
+        let config = match self.config_from_form() {
             Ok(c) => c,
             Err(e) => {
-                self.message = Some((e.to_string(), true));
+                self.message = Some((e, true));
                 return;
             }
         };
-        config.batch = f.batch;
-        config.patch = f.patch;
-        config.lr = f.lr;
-        config.total_steps = f.steps;
-        config.checkpoint_every = f.checkpoint_every;
-        config.sample_every = f.sample_every;
-        config.validate_every = f.sample_every;
-        config.init = f.continue_from.clone();
-        if f.ct_only {
-            config.objective = Objective::Ct;
-            config.model.bidirectional = false;
-        }
-        let name = f.name.trim();
+        let name = self.form.name.trim().to_string();
+        let name = name.as_str();
         if name.is_empty() || name.contains(['/', '\\']) {
             self.message = Some(("give the run a simple name".into(), true));
             return;
@@ -234,7 +293,10 @@ impl TrainingTab {
             ));
             return;
         }
-        self.start(Start::New { config, run });
+        self.start(Start::New {
+            config: Box::new(config),
+            run,
+        });
     }
 
     pub fn resume(&mut self, run: PathBuf, until: u64) {
@@ -262,6 +324,22 @@ impl TrainingTab {
     }
 
     pub fn poll(&mut self) {
+        if let Some(rx) = &self.estimate
+            && let Ok(result) = rx.try_recv()
+        {
+            self.estimate_text = Some(match result {
+                Ok((secs, batch, mem)) => format!(
+                    "measured: {:.2} s/step, {:.1} images/s, ETA for {} steps {:.1} h; app peak memory {:.0} MiB",
+                    secs,
+                    batch as f64 / secs,
+                    self.form.steps,
+                    secs * self.form.steps as f64 / 3600.0,
+                    mem
+                ),
+                Err(e) => format!("cannot train with these settings: {e}"),
+            });
+            self.estimate = None;
+        }
         let Some(runner) = &self.runner else { return };
         for event in runner.poll() {
             match event {
@@ -381,21 +459,47 @@ impl TrainingTab {
                 })
                 .response
                 .on_hover_text("tiny: trains in minutes, for trying things out. photo: the editor's default architecture.");
-            ui.horizontal(|ui| {
-                ui.label("Continue from").on_hover_text("Start from an existing model's weights (a .safetensors with its .json card) instead of random weights.");
-                let text = f.continue_from.as_ref().map_or("random weights".to_string(), |p| p.display().to_string());
-                ui.label(text);
-                if ui.button("shipped model").on_hover_text("assets/bcm-default.safetensors").clicked() {
-                    f.continue_from = Some(PathBuf::from("assets/bcm-default.safetensors"));
+            let selected = f.continue_from.as_ref().map_or("random weights".to_string(), |p| p.display().to_string());
+            egui::ComboBox::from_label("continue from")
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(f.continue_from.is_none(), "random weights").clicked() {
+                        f.continue_from = None;
+                    }
+                    let shipped = PathBuf::from("assets/bcm-default.safetensors");
+                    if ui.selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model").clicked() {
+                        f.continue_from = Some(shipped);
+                    }
+                    for run in &self.past {
+                        if let Some(dir) = checkpoint::latest(&run.dir) {
+                            let path = dir.join("ema.safetensors");
+                            let label = format!("{} (step {})", run.name, run.step.unwrap_or(0));
+                            if ui.selectable_label(f.continue_from.as_ref() == Some(&path), label).clicked() {
+                                f.continue_from = Some(path);
+                            }
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Start from an existing model's weights (its architecture replaces the preset's).");
+            if let Some(path) = &f.continue_from {
+                let card = std::fs::read(crate::engine::weights::card_path(path))
+                    .ok()
+                    .and_then(|b| crate::engine::weights::parse_card(&b, "card").ok());
+                match card {
+                    Some(c) if !c.config.bidirectional && !f.ct_only => {
+                        ui.label("a consistency model: it will be fine-tuned into a BCM (u-branch added, starting equal to it)");
+                    }
+                    Some(c) => {
+                        ui.label(format!("{} — {} steps", c.name, c.steps));
+                    }
+                    None => {
+                        ui.colored_label(Color32::LIGHT_RED, "no readable model card next to this file");
+                    }
                 }
-                if ui.button("none").clicked() {
-                    f.continue_from = None;
-                }
-            });
+            }
             ui.checkbox(&mut f.ct_only, "consistency model only (CT loss)")
-                .on_hover_text("Train a one-directional consistency model; later continue from it as a BCM (the fine-tuning route).");
-            ui.checkbox(&mut f.finetune_cm, "fine-tune a CM checkpoint into a BCM")
-                .on_hover_text("When 'continue from' is a consistency model, its u-branch is added so the BCM starts equal to it.");
+                .on_hover_text("Train a one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
             ui.add(egui::Slider::new(&mut f.batch, 1..=64).text("batch")).on_hover_text("Crops per step. Memory grows with it.");
             ui.add(egui::Slider::new(&mut f.patch, 16..=256).step_by(16.0).text("patch px")).on_hover_text("Side of the square training crops.");
             ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after a 500-step warm-up.");
@@ -403,11 +507,16 @@ impl TrainingTab {
             ui.add(egui::Slider::new(&mut f.checkpoint_every, 10..=5000).logarithmic(true).text("checkpoint every")).on_hover_text("A kill loses at most this many steps.");
             ui.add(egui::Slider::new(&mut f.sample_every, 10..=5000).logarithmic(true).text("samples every")).on_hover_text("Sample grid and validation PSNR interval.");
             let cfg = UNetConfig::preset(&f.preset).unwrap_or_else(UNetConfig::tiny);
-            // Rough memory estimate from activations: a few dozen feature maps per level.
-            let act = f.batch as f64 * (f.patch * f.patch) as f64 * cfg.channels as f64 * 4.0 * 60.0 * 4.0;
-            ui.label(format!("≈{:.1} M parameters, ≈{:.0} MiB of activations per step (estimate)", cfg.param_count() as f64 / 1e6, act / 1048576.0));
+            ui.label(format!("{:.2} M parameters", cfg.param_count() as f64 / 1e6));
         });
         ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running && self.estimate.is_none(), egui::Button::new("Measure"))
+                .on_hover_text("Time two warm-up steps with these settings: seconds per step, images per second, ETA, memory.")
+                .clicked()
+            {
+                self.measure();
+            }
             if ui
                 .add_enabled(!running, egui::Button::new("Start"))
                 .on_hover_text("Train in the background; the editor stays usable.")
@@ -416,6 +525,9 @@ impl TrainingTab {
                 self.start_new();
             }
         });
+        if let Some(text) = &self.estimate_text {
+            ui.label(text);
+        }
     }
 
     fn runs_ui(&mut self, ui: &mut Ui, running: bool) {

@@ -32,11 +32,11 @@ impl View {
         }
     }
 
-    pub fn to_screen(&self, canvas: Rect, p: Pos2) -> Pos2 {
+    pub fn to_screen(self, canvas: Rect, p: Pos2) -> Pos2 {
         canvas.center() + (p - self.center) * self.zoom
     }
 
-    pub fn to_image(&self, canvas: Rect, s: Pos2) -> Pos2 {
+    pub fn to_image(self, canvas: Rect, s: Pos2) -> Pos2 {
         self.center + (s - canvas.center()) / self.zoom
     }
 

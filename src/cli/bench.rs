@@ -6,6 +6,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::device::{DeviceChoice, SelectedDevice, adapters, cpu, select};
 use bcm_studio::engine::network::UNetConfig;
+use bcm_studio::engine::train::TrainConfig;
+use bcm_studio::engine::train::trainer::time_steps;
 use bcm_studio::engine::{Bcm, NoiseRng, Planar, Progress, Tiling};
 
 /// Peak resident memory of this process so far (Linux), MiB.
@@ -50,10 +52,26 @@ fn memory_note(dev: &SelectedDevice) -> String {
     }
 }
 
+fn training_line(preset: &str, dev: &SelectedDevice, repeat: usize) -> Result<()> {
+    let config = TrainConfig::for_preset(preset, std::path::PathBuf::new())?;
+    let seconds = time_steps(&config, &dev.device, repeat)?;
+    println!(
+        "| {} | BCT training step, batch {} × {}² | {:.0} ms/step = {:.2} steps/s, {:.1} images/s | {} |",
+        dev.description,
+        config.batch,
+        config.patch,
+        seconds * 1000.0,
+        1.0 / seconds,
+        config.batch as f64 / seconds,
+        memory_note(dev)
+    );
+    Ok(())
+}
+
 pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -> Result<()> {
     let config =
         UNetConfig::preset(preset).with_context(|| format!("unknown preset '{preset}'"))?;
-    if repeat == 0 || sizes.iter().any(|&s| s < 16 || s > 4096) {
+    if repeat == 0 || sizes.iter().any(|&s| !(16..=4096).contains(&s)) {
         bail!("--repeat must be positive and sizes in 16-4096");
     }
     println!(
@@ -62,7 +80,7 @@ pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -
         config.receptive_radius()
     );
     println!();
-    println!("| device | size | ms / NFE (mean of {repeat}) | peak memory |");
+    println!("| device | work | time (mean of {repeat}) | peak memory |");
     println!("|---|---|---|---|");
     for dev in devices(requested)? {
         let model = Bcm::random(config.clone(), 0, &dev.device)?;
@@ -88,11 +106,12 @@ pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -
             }
             let ms = start.elapsed().as_secs_f64() * 1000.0 / repeat as f64;
             println!(
-                "| {} | {size}² | {ms:.1} | {} |",
+                "| {} | one NFE at {size}² | {ms:.1} ms | {} |",
                 dev.description,
                 memory_note(&dev)
             );
         }
+        training_line(preset, &dev, repeat)?;
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ pub fn restore_for_quality(quality: u8) -> RestoreParams {
 }
 
 pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Result<()> {
-    if !(16..=1024).contains(&size) || size % session.model.config.alignment() != 0 {
+    if !(16..=1024).contains(&size) || !size.is_multiple_of(session.model.config.alignment()) {
         bail!(
             "--size must be 16-1024 and a multiple of {}",
             session.model.config.alignment()

@@ -18,8 +18,14 @@ use crate::engine::train::{TrainConfig, TrainError, Trainer};
 /// How a run starts.
 #[derive(Debug, Clone)]
 pub enum Start {
-    New { config: TrainConfig, run: PathBuf },
-    Resume { run: PathBuf, until: u64 },
+    New {
+        config: Box<TrainConfig>,
+        run: PathBuf,
+    },
+    Resume {
+        run: PathBuf,
+        until: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +144,7 @@ fn open(start: Start, device: &Device) -> Result<(Trainer, u64), TrainError> {
     Ok(match start {
         Start::New { config, run } => {
             let until = config.total_steps;
-            (Trainer::start(config, &run, device)?, until)
+            (Trainer::start(*config, &run, device)?, until)
         }
         Start::Resume { run, until } => {
             let t = Trainer::resume(&run, device)?;

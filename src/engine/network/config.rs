@@ -126,11 +126,11 @@ impl UNetConfig {
         if self.stem == 0 || self.stem > 8 {
             return Err("stem must be 1-8".into());
         }
-        if self.channels % 2 != 0 {
+        if !self.channels.is_multiple_of(2) {
             return Err("channels must be even (sinusoidal embedding)".into());
         }
         for l in 0..self.levels() {
-            if self.level_channels(l) % self.norm_groups != 0 {
+            if !self.level_channels(l).is_multiple_of(self.norm_groups) {
                 return Err(format!(
                     "level {l}: {} channels not divisible by {} norm groups",
                     self.level_channels(l),
@@ -138,7 +138,7 @@ impl UNetConfig {
                 ));
             }
         }
-        if self.channels % self.norm_groups != 0 {
+        if !self.channels.is_multiple_of(self.norm_groups) {
             return Err("base channels not divisible by norm groups".into());
         }
         let attn_channels = self

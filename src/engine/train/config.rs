@@ -90,7 +90,7 @@ impl TrainConfig {
         if self.batch == 0 || self.batch > 4096 {
             return bad("batch must be 1-4096");
         }
-        if self.patch < 8 || self.patch % self.model.alignment() != 0 {
+        if self.patch < 8 || !self.patch.is_multiple_of(self.model.alignment()) {
             return Err(TrainError::Setting(format!(
                 "patch must be at least 8 and a multiple of {}",
                 self.model.alignment()

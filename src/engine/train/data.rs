@@ -80,7 +80,7 @@ impl PhotoSet {
                     .unwrap_or(p)
                     .to_string_lossy()
                     .into_owned();
-                split_hash(&rel) % every.max(2) == 0
+                split_hash(&rel).is_multiple_of(every.max(2))
             });
         if validation.is_empty() && train.len() >= 2 {
             validation.push(train.remove(train.len() / 2));
@@ -314,7 +314,7 @@ impl Prefetcher {
     }
 
     /// The batch for the next step.
-    pub fn next(&mut self) -> Result<Batch, TrainError> {
+    pub fn next_batch(&mut self) -> Result<Batch, TrainError> {
         // Worker w makes steps first + w, first + w + n, …
         let k = ((self.next - self.first) % self.receivers.len() as u64) as usize;
         let batch = self.receivers[k]

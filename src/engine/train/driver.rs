@@ -106,16 +106,16 @@ pub fn drive(
         let report = trainer.step()?;
         control.event(Event::Step(report));
         let step = trainer.step;
-        if step % trainer.config.validate_every == 0 {
+        if step.is_multiple_of(trainer.config.validate_every) {
             control.event(Event::Validation(validate_now(trainer, &val)?));
         }
-        if step % trainer.config.sample_every == 0 {
+        if step.is_multiple_of(trainer.config.sample_every) {
             control.event(Event::Samples {
                 step,
                 path: samples_now(trainer, &val)?,
             });
         }
-        if step % trainer.config.checkpoint_every == 0 {
+        if step.is_multiple_of(trainer.config.checkpoint_every) {
             let dir = trainer.save_checkpoint()?;
             saved_at = step;
             control.event(Event::Checkpoint { step, dir });

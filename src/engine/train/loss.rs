@@ -76,9 +76,12 @@ pub fn bct_loss(
     let x_t = x0.clone() + z.clone() * column(t.clone(), &x0);
     let x_t2 = x0.clone() + z * column(t2.clone(), &x0);
     let masks = || DropoutMasks::new(dropout_seed);
+    let a = Bcm::forward_with(net, x_t.clone(), &t, &floor, Some(&masks()));
+    // Frozen copy for the target calls. Made after the first forward: a lazily initialised
+    // parameter shares its init state with its clones, so `no_grad` on a clone made before
+    // any use would switch off gradients of the online weights too.
     let frozen = net.clone().no_grad();
 
-    let a = Bcm::forward_with(net, x_t.clone(), &t, &floor, Some(&masks()));
     let b = Bcm::forward_with(&frozen, x_t2, &t2, &floor, Some(&masks())).detach();
     let w_ct: Vec<f32> = times
         .iter()

@@ -154,8 +154,8 @@ mod tests {
         let s = TimeSampler::new(21);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let n = 200_000;
-        let mut count_i = vec![0usize; 20];
-        let mut count_j_given_5 = vec![0usize; 20];
+        let mut count_i = [0usize; 20];
+        let mut count_j_given_5 = [0usize; 20];
         let mut given_5 = 0;
         for _ in 0..n {
             let x = s.sample(&mut rng);

@@ -310,3 +310,21 @@ fn bad_input_gives_one_line_errors_and_no_output() {
     assert!(leftovers.is_empty(), "temporary files left behind");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn eval_prints_the_model_card_table() {
+    let d = tempdir("eval");
+    for k in 0..6u32 {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 160, |x, y| {
+            image::Rgb([((x + k * 9) % 255) as u8, (y * 3 % 255) as u8, 128])
+        }));
+        save(&img, &d.join(format!("p{k}.png")));
+    }
+    let out = bin().args(["eval", "--data", &d.display().to_string(), "--images", "2", "--size", "64"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for row in ["reconstruction", "| 1 + 1 |", "| 2 + 2 |", "| 4 + 4 |", "JPEG q=10", "JPEG q=30", "inpainting"] {
+        assert!(table.contains(row), "missing {row:?} in\n{table}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

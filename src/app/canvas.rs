@@ -189,7 +189,8 @@ impl Canvas {
             let img = fit_for_display(image_pixels(&doc.image, self.alpha.as_deref(), full));
             self.image = Some(ctx.load_texture("canvas-image", img, opts));
         }
-        if self.mask.is_none() {
+        // Overlays are built on first use: an empty mask on a large photo costs nothing.
+        if self.mask.is_none() && (self.stroke.is_some() || !doc.mask.is_empty()) {
             let img = fit_for_display(mask_pixels(
                 &doc.mask,
                 self.overlay_color,
@@ -198,7 +199,7 @@ impl Canvas {
             ));
             self.mask = Some(ctx.load_texture("canvas-mask", img, opts));
         }
-        if self.strokes.is_none() {
+        if self.strokes.is_none() && (self.stroke.is_some() || !doc.stroke_alpha.is_empty()) {
             let img = fit_for_display(stroke_pixels(&doc.stroke_color, &doc.stroke_alpha, full));
             self.strokes = Some(ctx.load_texture("canvas-strokes", img, opts));
         }

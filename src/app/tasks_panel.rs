@@ -247,12 +247,14 @@ pub fn tasks_ui(
                 egui::Slider::new(&mut s.gen_width, 64..=1024)
                     .step_by(16.0)
                     .text("width"),
-            );
+            )
+            .on_hover_text("Width of the new picture in pixels.");
             ui.add(
                 egui::Slider::new(&mut s.gen_height, 64..=1024)
                     .step_by(16.0)
                     .text("height"),
-            );
+            )
+            .on_hover_text("Height of the new picture in pixels.");
             egui::ComboBox::from_label("scheme")
                 .selected_text(s.gen_preset.name())
                 .show_ui(ui, |ui| {

@@ -320,10 +320,33 @@ fn eval_prints_the_model_card_table() {
         }));
         save(&img, &d.join(format!("p{k}.png")));
     }
-    let out = bin().args(["eval", "--data", &d.display().to_string(), "--images", "2", "--size", "64"]).output().unwrap();
+    let out = bin()
+        .args([
+            "eval",
+            "--data",
+            &d.display().to_string(),
+            "--images",
+            "2",
+            "--size",
+            "64",
+        ])
+        .output()
+        .unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for row in ["reconstruction", "| 1 + 1 |", "| 2 + 2 |", "| 4 + 4 |", "JPEG q=10", "JPEG q=30", "inpainting"] {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in [
+        "reconstruction",
+        "| 1 + 1 |",
+        "| 2 + 2 |",
+        "| 4 + 4 |",
+        "JPEG q=10",
+        "JPEG q=30",
+        "inpainting",
+    ] {
         assert!(table.contains(row), "missing {row:?} in\n{table}");
     }
     std::fs::remove_dir_all(&d).unwrap();

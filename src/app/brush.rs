@@ -59,18 +59,6 @@ impl Brush {
     }
 }
 
-fn union(a: Option<Rect>, b: Rect) -> Rect {
-    match a {
-        None => b,
-        Some(a) => Rect {
-            y0: a.y0.min(b.y0),
-            x0: a.x0.min(b.x0),
-            y1: a.y1.max(b.y1),
-            x1: a.x1.max(b.x1),
-        },
-    }
-}
-
 /// Pixels a stamp at (cx, cy) may touch, clipped to the image.
 fn stamp_rect(brush: &Brush, cx: f32, cy: f32, w: usize, h: usize) -> Option<Rect> {
     let r = brush.size * 0.5 + 1.0;
@@ -152,7 +140,7 @@ pub fn segment(
     for k in 1..=steps {
         let t = k as f32 / steps as f32;
         if let Some(r) = stamp(fx + dx * t, fy + dy * t) {
-            dirty = Some(union(dirty, r));
+            dirty = Some(dirty.map_or(r, |d: Rect| d.union(r)));
         }
     }
     dirty

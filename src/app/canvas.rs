@@ -14,17 +14,44 @@ use super::view::View;
 use crate::engine::mask::{Mask, Rect};
 use crate::engine::planar::Planar;
 
-enum StrokeState {
-    Mask {
-        before: Mask,
-        last: (f32, f32),
-        dirty: Option<Rect>,
-    },
-    Color {
-        before: (Planar, Mask),
-        last: (f32, f32),
-        dirty: Option<Rect>,
-    },
+/// What a stroke paints on, and that layer as it was when the stroke began (for undo).
+enum StrokeLayer {
+    Mask(Mask),
+    Color(Box<(Planar, Mask)>),
+}
+
+/// A drag in progress: one undo step when it ends.
+struct StrokeState {
+    before: StrokeLayer,
+    last: (f32, f32),
+    dirty: Option<Rect>,
+}
+
+impl StrokeState {
+    /// Stamp from the last point to `point` (and the first point, on the first call);
+    /// returns what changed.
+    fn advance(
+        &mut self,
+        point: (f32, f32),
+        brush: &Brush,
+        mut stamp: impl FnMut(f32, f32) -> Option<Rect>,
+    ) -> Option<Rect> {
+        let begin = if self.dirty.is_none() {
+            stamp(self.last.0, self.last.1)
+        } else {
+            None
+        };
+        let touched = brush::segment(Some(self.last), point, brush, stamp);
+        let touched = match (begin, touched) {
+            (Some(a), Some(b)) => Some(a.union(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = point;
+        if let Some(r) = touched {
+            self.dirty = Some(self.dirty.map_or(r, |d| d.union(r)));
+        }
+        touched
+    }
 }
 
 /// Canvas state that outlives frames.
@@ -391,88 +418,53 @@ impl Canvas {
             let start = origin.map_or(point, |o| (o.x, o.y));
             let brush = self.brush;
             let tool = self.tool;
-            let state = self.stroke.get_or_insert_with(|| match tool {
-                Tool::Color => StrokeState::Color {
-                    before: (doc.stroke_color.clone(), doc.stroke_alpha.clone()),
-                    last: start,
-                    dirty: None,
+            let state = self.stroke.get_or_insert_with(|| StrokeState {
+                before: match tool {
+                    Tool::Color => StrokeLayer::Color(Box::new((
+                        doc.stroke_color.clone(),
+                        doc.stroke_alpha.clone(),
+                    ))),
+                    _ => StrokeLayer::Mask(doc.mask.clone()),
                 },
-                _ => StrokeState::Mask {
-                    before: doc.mask.clone(),
-                    last: start,
-                    dirty: None,
-                },
+                last: start,
+                dirty: None,
             });
-            match state {
-                StrokeState::Mask {
-                    last, dirty: acc, ..
-                } => {
-                    let mut stamp =
-                        |x: f32, y: f32| brush::stamp_mask(&mut doc.mask, &brush, tool, x, y);
-                    let begin = if acc.is_none() {
-                        stamp(last.0, last.1)
-                    } else {
-                        None
-                    };
-                    let touched = brush::segment(Some(*last), point, &brush, stamp)
-                        .map(|r| begin.map_or(r, |b| union(b, r)))
-                        .or(begin);
-                    *last = point;
-                    if let Some(r) = touched {
-                        *acc = Some(acc.map_or(r, |a| union(a, r)));
-                        dirty = Some(Dirty {
-                            layer: Layer::Mask,
-                            rect: r,
-                        });
-                    }
-                }
-                StrokeState::Color {
-                    last, dirty: acc, ..
-                } => {
+            let touched = match state.before {
+                StrokeLayer::Mask(_) => state
+                    .advance(point, &brush, |x, y| {
+                        brush::stamp_mask(&mut doc.mask, &brush, tool, x, y)
+                    })
+                    .map(|rect| Dirty {
+                        layer: Layer::Mask,
+                        rect,
+                    }),
+                StrokeLayer::Color(_) => {
                     let erase = ui.input(|i| i.modifiers.alt);
-                    let mut stamp = |x: f32, y: f32| {
-                        brush::stamp_color(
-                            &mut doc.stroke_color,
-                            &mut doc.stroke_alpha,
-                            &brush,
-                            erase,
-                            x,
-                            y,
-                        )
-                    };
-                    let begin = if acc.is_none() {
-                        stamp(last.0, last.1)
-                    } else {
-                        None
-                    };
-                    let touched = brush::segment(Some(*last), point, &brush, stamp)
-                        .map(|r| begin.map_or(r, |b| union(b, r)))
-                        .or(begin);
-                    *last = point;
-                    if let Some(r) = touched {
-                        *acc = Some(acc.map_or(r, |a| union(a, r)));
-                        dirty = Some(Dirty {
+                    state
+                        .advance(point, &brush, |x, y| {
+                            brush::stamp_color(
+                                &mut doc.stroke_color,
+                                &mut doc.stroke_alpha,
+                                &brush,
+                                erase,
+                                x,
+                                y,
+                            )
+                        })
+                        .map(|rect| Dirty {
                             layer: Layer::Strokes,
-                            rect: r,
-                        });
-                    }
+                            rect,
+                        })
                 }
-            }
+            };
+            dirty = touched;
         }
         let released = !ui.input(|i| i.pointer.primary_down());
         if released && let Some(state) = self.stroke.take() {
             // A whole drag is one undo step.
-            match state {
-                StrokeState::Mask {
-                    before,
-                    dirty: Some(r),
-                    ..
-                } => doc.commit_mask_stroke(&before, r),
-                StrokeState::Color {
-                    before,
-                    dirty: Some(r),
-                    ..
-                } => doc.commit_color_stroke(&before, r),
+            match (state.before, state.dirty) {
+                (StrokeLayer::Mask(before), Some(r)) => doc.commit_mask_stroke(&before, r),
+                (StrokeLayer::Color(before), Some(r)) => doc.commit_color_stroke(&before, r),
                 _ => {}
             }
         }
@@ -513,14 +505,5 @@ impl Canvas {
     /// Screen position of an image point (for tests and tools).
     pub fn image_to_screen(&self, p: Pos2) -> Pos2 {
         self.view.to_screen(self.last_rect, p)
-    }
-}
-
-fn union(a: Rect, b: Rect) -> Rect {
-    Rect {
-        y0: a.y0.min(b.y0),
-        x0: a.x0.min(b.x0),
-        y1: a.y1.max(b.y1),
-        x1: a.x1.max(b.x1),
     }
 }

@@ -63,6 +63,9 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
     runs.into_iter().map(|(_, r)| r).collect()
 }
 
+/// A measured step: seconds per step, batch size, peak memory in MiB.
+type Estimate = (f64, usize, f64);
+
 /// Settings of a new run, as the form shows them.
 #[derive(Debug, Clone)]
 pub struct Form {
@@ -127,7 +130,7 @@ pub struct TrainingTab {
     waker: Arc<dyn Fn() + Send + Sync>,
     pub form: Form,
     runner: Option<TrainingRunner>,
-    estimate: Option<std::sync::mpsc::Receiver<Result<(f64, usize, f64), String>>>,
+    estimate: Option<std::sync::mpsc::Receiver<Result<Estimate, String>>>,
     estimate_text: Option<String>,
     live: Live,
     past: Vec<PastRun>,

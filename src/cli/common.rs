@@ -128,6 +128,36 @@ pub fn write_result(
     Ok(())
 }
 
+/// Write a task's result over its photo, with the recipe, and report the NFE.
+pub fn finish_task(
+    session: &Session,
+    output: &Path,
+    photo: &Photo,
+    out: &bcm_studio::engine::tasks::Output,
+    command: &str,
+    schedule: String,
+    params: serde_json::Value,
+) -> Result<()> {
+    let recipe = Recipe::new(
+        command,
+        vec![schedule],
+        session.args.seed,
+        &session.model.info.name,
+        out.nfe,
+        params,
+    );
+    write_result(
+        session,
+        output,
+        &out.image,
+        Some(photo),
+        out.mask.as_ref(),
+        &recipe,
+    )?;
+    eprintln!("NFE: {}", out.nfe);
+    Ok(())
+}
+
 /// Peak signal-to-noise ratio of two [-1, 1] images, in dB.
 pub fn psnr(a: &Planar, b: &Planar) -> f64 {
     let mse = a.mse(b) / 4.0; // [-1, 1] → [0, 1]

@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::args::Command;
 use super::common::{
-    Session, TerminalProgress, check_output, load_latent, load_photo, numbered, psnr, save_latent,
-    write_result,
+    Session, TerminalProgress, check_output, finish_task, load_latent, load_photo, numbered, psnr,
+    save_latent, write_result,
 };
 
 fn preset(nfe: usize) -> Result<GenerationPreset> {
@@ -281,29 +281,14 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let mut progress = TerminalProgress::new("inpaint");
             let out = tasks::inpaint(model, &photo.rgb, &m, &p, tiling, &mut progress)?;
             progress.finish();
-            let recipe = Recipe::new(
-                "inpaint",
-                vec![
-                    levels
-                        .iter()
-                        .map(|l| l.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" > "),
-                ],
-                seed,
-                &model_name,
-                out.nfe,
-                json!({"grow": grow, "feather": feather, "renoise": format!("{renoise:?}")}),
-            );
-            write_result(
-                session,
-                &output,
-                &out.image,
-                Some(&photo),
-                out.mask.as_ref(),
-                &recipe,
-            )?;
-            eprintln!("NFE: {}", out.nfe);
+            let schedule = levels
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join(" > ");
+            let params =
+                json!({"grow": grow, "feather": feather, "renoise": format!("{renoise:?}")});
+            finish_task(session, &output, &photo, &out, "inpaint", schedule, params)?;
         }
         Command::Restore {
             input,
@@ -318,16 +303,15 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let out = tasks::restore(model, &photo.rgb, &p, tiling, &mut progress)?;
             progress.finish();
             let plan = Plan::restoration(sigma, nfe)?;
-            let recipe = Recipe::new(
+            finish_task(
+                session,
+                &output,
+                &photo,
+                &out,
                 "restore",
-                vec![plan.to_string()],
-                seed,
-                &model_name,
-                out.nfe,
+                plan.to_string(),
                 json!({"sigma": sigma}),
-            );
-            write_result(session, &output, &out.image, Some(&photo), None, &recipe)?;
-            eprintln!("NFE: {}", out.nfe);
+            )?;
         }
         Command::Edit {
             input,
@@ -371,23 +355,15 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let out = tasks::edit(model, &edited, &region, &p, tiling, &mut progress)?;
             progress.finish();
             let plan = tasks::edit_plan(&p)?;
-            let recipe = Recipe::new(
-                "edit",
-                vec![plan.to_string()],
-                seed,
-                &model_name,
-                out.nfe,
-                json!({"sigma": sigma}),
-            );
-            write_result(
+            finish_task(
                 session,
                 &output,
-                &out.image,
-                Some(&photo),
-                out.mask.as_ref(),
-                &recipe,
+                &photo,
+                &out,
+                "edit",
+                plan.to_string(),
+                json!({"sigma": sigma}),
             )?;
-            eprintln!("NFE: {}", out.nfe);
         }
         Command::Eval { data, images, size } => super::eval::run(session, &data, images, size)?,
         Command::Bench { .. } | Command::Train { .. } => {

@@ -26,6 +26,16 @@ impl Rect {
         self.x1 - self.x0
     }
 
+    /// Smallest rectangle holding both.
+    pub fn union(self, other: Rect) -> Rect {
+        Rect {
+            y0: self.y0.min(other.y0),
+            x0: self.x0.min(other.x0),
+            y1: self.y1.max(other.y1),
+            x1: self.x1.max(other.x1),
+        }
+    }
+
     /// Grow by `pad` on every side, snap outwards to multiples of `align`, clip to h×w.
     pub fn expanded(&self, pad: usize, align: usize, h: usize, w: usize) -> Rect {
         let down = |v: usize| v / align * align;

@@ -142,9 +142,18 @@ impl Trainer {
         // burn materialises optimiser state on its default device before moving it to the
         // parameters' device on the next step; if that device cannot start, fail cleanly.
         let path = dir.join("optim.bpk");
-        let optim = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| optimizer(&config).load(&path)))
-            .map_err(|_| TrainError::Checkpoint(format!("optimiser state in {}: no device to load it on", dir.display())))?
-            .map_err(|e| TrainError::Checkpoint(format!("optimiser state in {}: {e:?}", dir.display())))?;
+        let optim = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            optimizer(&config).load(&path)
+        }))
+        .map_err(|_| {
+            TrainError::Checkpoint(format!(
+                "optimiser state in {}: no device to load it on",
+                dir.display()
+            ))
+        })?
+        .map_err(|e| {
+            TrainError::Checkpoint(format!("optimiser state in {}: {e:?}", dir.display()))
+        })?;
         // Steps logged after the checkpoint are redone, so drop them.
         for log in ["log.jsonl", "val.jsonl"] {
             truncate_log(&run.join(log), state.step)?;

@@ -330,3 +330,43 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn opening_over_unsaved_work_asks_first() {
+    let d = tempdir("replace");
+    write_photo(&d.join("a.png"), 64, 48);
+    write_photo(&d.join("b.png"), 80, 40);
+    let mut h = harness(d.join("runs"));
+    open(&mut h, d.join("a.png"));
+    h.state_mut().canvas.brush.size = 10.0;
+    paint(&mut h, &[(20.0, 20.0), (30.0, 25.0)]);
+    assert!(h.state().doc.as_ref().unwrap().is_dirty());
+    h.state_mut().open_path(d.join("b.png"));
+    let start = Instant::now();
+    while h.query_by_label("Keep the open photo").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(30), "no confirmation");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        h.state().doc.as_ref().unwrap().width(),
+        64,
+        "not replaced before the answer"
+    );
+    h.get_by_label("Keep the open photo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().doc.as_ref().unwrap().width(), 64);
+    assert!(
+        !h.state().doc.as_ref().unwrap().mask.is_empty(),
+        "the work is still there"
+    );
+    h.state_mut().open_path(d.join("b.png"));
+    while h.query_by_label("Replace (lose the changes)").is_none() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.get_by_label("Replace (lose the changes)").click();
+    h.run_steps(2);
+    assert_eq!(h.state().doc.as_ref().unwrap().width(), 80);
+    std::fs::remove_dir_all(&d).unwrap();
+}

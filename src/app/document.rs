@@ -93,6 +93,11 @@ impl Document {
         self.revision != self.saved_revision
     }
 
+    /// A picture that exists only in memory (generated) counts as unsaved work.
+    pub fn mark_unsaved(&mut self) {
+        self.revision += 1;
+    }
+
     pub fn mark_saved(&mut self, path: PathBuf) {
         self.path = Some(path);
         self.saved_revision = self.revision;

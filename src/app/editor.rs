@@ -100,6 +100,8 @@ pub struct Editor {
     pending_save: Option<SaveTarget>,
     save_quality: u8,
     save_as_requested: bool,
+    /// A picture waiting to replace a document with unsaved changes (the user decides).
+    pending_document: Option<Document>,
 }
 
 impl Editor {
@@ -136,6 +138,7 @@ impl Editor {
             pending_save: None,
             save_quality: 92,
             save_as_requested: false,
+            pending_document: None,
         }
     }
 
@@ -434,8 +437,10 @@ impl Editor {
                         let img = crate::photo::compose(&image, None, None);
                         let mut doc = Document::new(Photo::from_image(img, None));
                         doc.recipe = Some(recipe);
-                        self.set_document(doc);
-                        self.info(format!("{command} done ({nfe} NFE)"));
+                        doc.mark_unsaved();
+                        if self.replace_document(doc) {
+                            self.info(format!("{command} done ({nfe} NFE)"));
+                        }
                     }
                 }
             }
@@ -489,6 +494,48 @@ impl Editor {
         self.submit(job, JobPurpose::Frame);
     }
 
+    /// Make `doc` the open document, unless that would drop unsaved changes: then ask first.
+    /// Returns whether it is open now.
+    pub fn replace_document(&mut self, doc: Document) -> bool {
+        if self.doc.as_ref().is_some_and(|d| d.is_dirty()) {
+            self.pending_document = Some(doc);
+            return false;
+        }
+        self.set_document(doc);
+        true
+    }
+
+    fn replace_dialog(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &self.pending_document else {
+            return;
+        };
+        let name = pending.name();
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("confirm-replace")).show(ctx, |ui| {
+            ui.heading("Unsaved changes");
+            ui.label(format!(
+                "The open photo has changes that are not saved. Replace it with {name}?"
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Keep the open photo").clicked() {
+                    choice = Some(false);
+                }
+                if ui.button("Replace (lose the changes)").clicked() {
+                    choice = Some(true);
+                }
+            });
+        });
+        match choice {
+            Some(true) => {
+                if let Some(doc) = self.pending_document.take() {
+                    self.set_document(doc);
+                }
+            }
+            Some(false) => self.pending_document = None,
+            None => {}
+        }
+    }
+
     pub fn set_document(&mut self, doc: Document) {
         self.canvas.reset(&doc);
         self.interp.invalidate();
@@ -510,8 +557,9 @@ impl Editor {
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
-                    self.set_document(Document::new(*photo));
-                    self.info(format!("opened {name}"));
+                    if self.replace_document(Document::new(*photo)) {
+                        self.info(format!("opened {name}"));
+                    }
                 }
                 FileEvent::Loaded {
                     purpose: Purpose::SecondPicture,
@@ -1092,6 +1140,7 @@ impl Editor {
             }
         }
         self.close_dialog(&ctx);
+        self.replace_dialog(&ctx);
     }
 }
 

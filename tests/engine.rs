@@ -75,7 +75,11 @@ fn network_output_is_nontrivial_and_depends_on_both_times() {
 
 #[test]
 fn receptive_field_is_bounded_by_the_computed_radius() {
-    let model = tiny_model(4);
+    check_receptive_field(&tiny_model(4));
+    check_receptive_field(&common::tiny_stem_model(4));
+}
+
+fn check_receptive_field(model: &Bcm) {
     let r = model.config.receptive_radius();
     let size = 2 * r + 40;
     let x = noise_image(size, size, 1.0, 11);
@@ -84,8 +88,8 @@ fn receptive_field_is_bounded_by_the_computed_radius() {
     for c in 0..3 {
         poked.data[(c * size + cy) * size + cx] += 5.0;
     }
-    let a = eval(&model, &x, 2.0, 0.002, &whole());
-    let b = eval(&model, &poked, 2.0, 0.002, &whole());
+    let a = eval(model, &x, 2.0, 0.002, &whole());
+    let b = eval(model, &poked, 2.0, 0.002, &whole());
     let mut reach = 0usize;
     for y in 0..size {
         for xx in 0..size {
@@ -103,12 +107,16 @@ fn receptive_field_is_bounded_by_the_computed_radius() {
 
 #[test]
 fn tiled_evaluation_equals_whole_image() {
-    let model = tiny_model(5);
+    check_tiling(&tiny_model(5));
+    check_tiling(&common::tiny_stem_model(5));
+}
+
+fn check_tiling(model: &Bcm) {
     // Odd size: exercises the alignment padding and partial tiles.
     let x = noise_image(150, 203, 2.0, 13);
-    let full = eval(&model, &x, 2.0, 0.002, &whole());
+    let full = eval(model, &x, 2.0, 0.002, &whole());
     let tiled = eval(
-        &model,
+        model,
         &x,
         2.0,
         0.002,

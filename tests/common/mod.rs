@@ -35,6 +35,21 @@ pub fn tiny_model(seed: u64) -> Bcm {
     model
 }
 
+/// Like [`tiny_model`] but with the photo preset's layout: a 2×2 space-to-depth stem and three
+/// levels, so alignment and receptive field take the stem into account.
+pub fn tiny_stem_model(seed: u64) -> Bcm {
+    let device = Device::flex();
+    let config = UNetConfig {
+        stem: 2,
+        channel_mult: vec![1, 2, 2],
+        ..UNetConfig::tiny()
+    };
+    let mut model = Bcm::random(config, seed, &device).expect("valid config");
+    device.seed(seed + 1000);
+    model.net = jitter(model.net, 0.05);
+    model
+}
+
 /// A smooth test picture with some edges, in [-1, 1].
 pub fn picture(h: usize, w: usize) -> Planar {
     let mut data = Vec::with_capacity(3 * h * w);

@@ -41,6 +41,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             preset,
             devices,
         }) => cli::bench::run(repeat, &sizes, &preset, &devices),
+        Some(Command::Export {
+            from,
+            output,
+            half,
+            name,
+        }) => cli::export::run(&from, &output, half, name),
         Some(command @ Command::Train { .. }) => {
             let choice: bcm_studio::engine::device::DeviceChoice = cli.engine.device.parse()?;
             let selected = bcm_studio::engine::device::select(choice)?;

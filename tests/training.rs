@@ -320,3 +320,55 @@ fn a_consistency_model_becomes_an_equal_bcm() {
     assert!(bcm.eval(&x, 0.1, 5.0, &tiling, &mut (), p).is_ok());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn denoising_warm_up_loss_matches_a_hand_computation() {
+    use bcm_studio::engine::train::loss::denoise_loss;
+    // Fresh network: F = 0, so f(x, t, σ_min) = c_skip(t, σ_min)·x.
+    let device = Device::flex().autodiff();
+    let net = UNetConfig::tiny().init(&device);
+    let (b, c, h, w) = (2, 3, 4, 4);
+    let x0_val = [0.4f32, -0.2];
+    let z_val = [0.5f32, 1.5];
+    let times = [
+        Times {
+            t: 0.3,
+            t2: 0.3,
+            t3: 0.3,
+            i: 0,
+            j: 0,
+        },
+        Times {
+            t: 4.0,
+            t2: 4.0,
+            t3: 4.0,
+            i: 0,
+            j: 0,
+        },
+    ];
+    let fill = |v: [f32; 2]| {
+        let data: Vec<f32> = (0..b)
+            .flat_map(|k| std::iter::repeat_n(v[k], c * h * w))
+            .collect();
+        Tensor::<4>::from_data(TensorData::new(data, [b, c, h, w]), &device)
+    };
+    let got = denoise_loss(&net, fill(x0_val), fill(z_val), &times, 0)
+        .parts()
+        .total;
+    let mut expected = 0.0;
+    for k in 0..b {
+        let (x0, z, t) = (
+            f64::from(x0_val[k]),
+            f64::from(z_val[k]),
+            f64::from(times[k].t),
+        );
+        let f = f64::from(c_skip(times[k].t, SIGMA_MIN)) * (x0 + t * z);
+        let lambda = (t * t + 0.25) / (t * t * 0.25);
+        expected += lambda * (f - x0).powi(2);
+    }
+    expected /= b as f64;
+    assert!(
+        (f64::from(got) - expected).abs() < 1e-4 * expected,
+        "{got} vs {expected}"
+    );
+}

@@ -74,7 +74,8 @@ pub struct Form {
     pub preset: String,
     /// Start from this model file instead of random weights.
     pub continue_from: Option<PathBuf>,
-    pub ct_only: bool,
+    /// What is trained.
+    pub objective: Objective,
     pub batch: usize,
     pub patch: usize,
     pub lr: f64,
@@ -91,7 +92,7 @@ impl Default for Form {
             name: "my-run".into(),
             preset: "tiny".into(),
             continue_from: None,
-            ct_only: false,
+            objective: Objective::Bct,
             batch: c.as_ref().map_or(8, |c| c.batch),
             patch: c.as_ref().map_or(32, |c| c.patch),
             lr: 2e-4,
@@ -227,8 +228,8 @@ impl TrainingTab {
         config.sample_every = f.sample_every;
         config.validate_every = f.sample_every;
         config.init = f.continue_from.clone();
-        if f.ct_only {
-            config.objective = Objective::Ct;
+        config.objective = f.objective;
+        if f.objective == Objective::Ct {
             config.model.bidirectional = false;
         }
         Ok(config)
@@ -490,7 +491,7 @@ impl TrainingTab {
                     .ok()
                     .and_then(|b| crate::engine::weights::parse_card(&b, "card").ok());
                 match card {
-                    Some(c) if !c.config.bidirectional && !f.ct_only => {
+                    Some(c) if !c.config.bidirectional && f.objective == Objective::Bct => {
                         ui.label("a consistency model: it will be fine-tuned into a BCM (u-branch added, starting equal to it)");
                     }
                     Some(c) => {
@@ -501,8 +502,15 @@ impl TrainingTab {
                     }
                 }
             }
-            ui.checkbox(&mut f.ct_only, "consistency model only (CT loss)")
-                .on_hover_text("Train a one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
+            ui.horizontal(|ui| {
+                ui.label("objective");
+                ui.selectable_value(&mut f.objective, Objective::Bct, "BCT")
+                    .on_hover_text("Bidirectional consistency training: the model learns to jump both ways along the ODE.");
+                ui.selectable_value(&mut f.objective, Objective::Ct, "CT only")
+                    .on_hover_text("A one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
+                ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
+                    .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
+            });
             ui.add(egui::Slider::new(&mut f.batch, 1..=64).text("batch")).on_hover_text("Crops per step. Memory grows with it.");
             ui.add(egui::Slider::new(&mut f.patch, 16..=256).step_by(16.0).text("patch px")).on_hover_text("Side of the square training crops.");
             ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after a 500-step warm-up.");

@@ -188,7 +188,8 @@ pub enum Command {
         sample_every: Option<u64>,
         #[arg(long)]
         validate_every: Option<u64>,
-        /// bct (bidirectional) or ct (consistency model only, for the fine-tuning route).
+        /// bct (bidirectional consistency training), ct (consistency model only, for the
+        /// fine-tuning route) or denoise (a denoising warm-up to start BCT from).
         #[arg(long, default_value = "bct")]
         objective: String,
         /// Start from these weights (.safetensors with its card); a CM becomes a BCM.
@@ -197,6 +198,21 @@ pub enum Command {
         /// Photo decoding threads.
         #[arg(long)]
         loader_threads: Option<usize>,
+    },
+    /// Write a run's newest EMA weights (or any model) as a model file with its card.
+    Export {
+        /// A run folder, or a model .safetensors.
+        #[arg(long)]
+        from: PathBuf,
+        /// Destination .safetensors (the .json card is written beside it).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Store the weights as f16 (half the size).
+        #[arg(long)]
+        half: bool,
+        /// Name written into the card.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Measure a model on the held-out photos of a folder (the validation split of `train`).
     Eval {

@@ -4,6 +4,7 @@ pub mod args;
 pub mod bench;
 pub mod common;
 pub mod eval;
+pub mod export;
 pub mod run;
 pub mod train;
 

@@ -366,7 +366,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             )?;
         }
         Command::Eval { data, images, size } => super::eval::run(session, &data, images, size)?,
-        Command::Bench { .. } | Command::Train { .. } => {
+        Command::Bench { .. } | Command::Train { .. } | Command::Export { .. } => {
             bail!("this command runs without a loaded model (see main)")
         }
     }

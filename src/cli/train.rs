@@ -90,7 +90,8 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         config.objective = match objective.as_str() {
             "bct" => Objective::Bct,
             "ct" => Objective::Ct,
-            other => bail!("--objective must be bct or ct, got {other}"),
+            "denoise" => Objective::Denoise,
+            other => bail!("--objective must be bct, ct or denoise, got {other}"),
         };
         if config.objective == Objective::Ct {
             config.model.bidirectional = false;

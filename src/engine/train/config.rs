@@ -14,6 +14,9 @@ pub enum Objective {
     Bct,
     /// Consistency training only (a one-directional CM; start of the fine-tuning route).
     Ct,
+    /// Denoising warm-up (EDM loss on f(x_t, t, σ_min) ≈ x0, lognormal t): a cheap way to a
+    /// network that already denoises well, to start consistency training from.
+    Denoise,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

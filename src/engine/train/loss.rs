@@ -112,6 +112,44 @@ pub fn bct_loss(
     }
 }
 
+/// EDM denoising loss on the clean end of the BCM: mean of λ(t)·‖f(x_t, t, σ_min) − x0‖²/D
+/// with λ(t) = (t² + σd²)/(t·σd)², which weights the network's own output F equally at all t.
+pub fn denoise_loss(
+    net: &UNet,
+    x0: Tensor<4>,
+    z: Tensor<4>,
+    times: &[Times],
+    dropout_seed: u64,
+) -> BctLoss {
+    let [b, c, h, w] = x0.dims();
+    let t: Vec<f32> = times.iter().map(|s| s.t).collect();
+    let floor = vec![SIGMA_MIN; times.len()];
+    let x_t = x0.clone() + z * column(t.clone(), &x0);
+    let f = Bcm::forward_with(net, x_t, &t, &floor, Some(&DropoutMasks::new(dropout_seed)));
+    let sd2 = f64::from(crate::engine::schedule::SIGMA_DATA).powi(2);
+    let weight: Vec<f32> = t
+        .iter()
+        .map(|&t| {
+            let t = f64::from(t);
+            ((t * t + sd2) / (t * t * sd2)) as f32
+        })
+        .collect();
+    let weight = vector(weight, &x0);
+    let mse = (f - x0)
+        .square()
+        .reshape([b, c * h * w])
+        .mean_dim(1)
+        .reshape([b]);
+    let term = mse * weight;
+    let loss = term.clone().mean();
+    let zero = term.clone().detach().mean() * 0.0;
+    BctLoss {
+        loss,
+        ct: term.mean(),
+        bcm: zero,
+    }
+}
+
 impl BctLoss {
     /// Read the three scalars back (one device sync).
     pub fn parts(&self) -> LossParts {

@@ -119,6 +119,22 @@ impl TimeSampler {
     }
 }
 
+/// Noise level for the denoising warm-up: ln t ~ N(−1.2, 1.2²) (EDM), clipped to the range.
+pub fn sample_denoise(rng: &mut impl Rng) -> Times {
+    let (u1, u2): (f64, f64) = (rng.random::<f64>().max(f64::MIN_POSITIVE), rng.random());
+    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    let t = (-1.2 + 1.2 * z)
+        .exp()
+        .clamp(f64::from(crate::engine::schedule::SIGMA_MIN) * 2.0, 80.0) as f32;
+    Times {
+        t,
+        t2: t,
+        t3: t,
+        i: 0,
+        j: 0,
+    }
+}
+
 fn normalise(w: Vec<f64>) -> Vec<f64> {
     let total: f64 = w.iter().sum();
     w.into_iter().map(|v| v / total).collect()

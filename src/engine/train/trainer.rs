@@ -18,8 +18,8 @@ use super::curriculum::Curriculum;
 use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
 use super::ema;
 use super::error::TrainError;
-use super::loss::{LossParts, bct_loss};
-use super::times::{TimeSampler, Times};
+use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
+use super::times::{TimeSampler, Times, sample_denoise};
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::network::UNet;
 use crate::engine::noise::NoiseRng;
@@ -248,7 +248,7 @@ impl Trainer {
         );
         let points = self.curriculum.points(self.step);
         let sampler = TimeSampler::new(points);
-        let times: Vec<Times> = (0..batch.size).map(|_| sampler.sample(&mut rng)).collect();
+        let times = draw_times(self.config.objective, &sampler, &mut rng, batch.size);
         let mut noise = NoiseRng::new(rng.random());
         let z = Tensor::<4>::from_data(
             TensorData::new(
@@ -258,8 +258,14 @@ impl Trainer {
             &ad,
         );
         let dropout_seed: u64 = rng.random();
-        let bidirectional = self.config.objective == Objective::Bct;
-        let loss = bct_loss(&self.net, x0, z, &times, dropout_seed, bidirectional);
+        let loss = objective_loss(
+            self.config.objective,
+            &self.net,
+            x0,
+            z,
+            &times,
+            dropout_seed,
+        );
         let parts: LossParts = loss.parts();
         if !parts.total.is_finite() {
             return Err(TrainError::Diverged(self.step));
@@ -361,6 +367,37 @@ fn truncate_log(path: &Path, step: u64) -> Result<(), TrainError> {
     write_atomic(path, kept.as_bytes()).map_err(|e| run_err(path, e))
 }
 
+/// The times of one batch for an objective.
+fn draw_times(
+    objective: Objective,
+    sampler: &TimeSampler,
+    rng: &mut impl Rng,
+    n: usize,
+) -> Vec<Times> {
+    (0..n)
+        .map(|_| match objective {
+            Objective::Denoise => sample_denoise(rng),
+            Objective::Bct | Objective::Ct => sampler.sample(rng),
+        })
+        .collect()
+}
+
+/// The loss of an objective for one batch.
+fn objective_loss(
+    objective: Objective,
+    net: &UNet,
+    x0: Tensor<4>,
+    z: Tensor<4>,
+    times: &[Times],
+    seed: u64,
+) -> BctLoss {
+    match objective {
+        Objective::Bct => bct_loss(net, x0, z, times, seed, true),
+        Objective::Ct => bct_loss(net, x0, z, times, seed, false),
+        Objective::Denoise => denoise_loss(net, x0, z, times, seed),
+    }
+}
+
 /// Time `steps` BCT optimiser steps on synthetic crops (after one warm-up step): seconds per
 /// step, for benchmarks and the training tab's estimate before a run starts.
 pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result<f64, TrainError> {
@@ -386,15 +423,8 @@ pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result
             TensorData::new(noise.normal(b * 3 * p * p), [b, 3, p, p]),
             &ad,
         );
-        let times: Vec<Times> = (0..b).map(|_| sampler.sample(&mut rng)).collect();
-        let loss = bct_loss(
-            &net,
-            x0,
-            z,
-            &times,
-            k as u64,
-            config.objective == Objective::Bct,
-        );
+        let times = draw_times(config.objective, &sampler, &mut rng, b);
+        let loss = objective_loss(config.objective, &net, x0, z, &times, k as u64);
         let total = loss.parts().total;
         if !total.is_finite() {
             return Err(TrainError::Diverged(k as u64));

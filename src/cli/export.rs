@@ -1,0 +1,38 @@
+//! `export`: a run's newest EMA weights (or any model file) as a standalone model file.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use bcm_studio::engine::train::checkpoint;
+use bcm_studio::engine::weights;
+use burn::tensor::Device;
+
+pub fn run(from: &Path, output: &Path, half: bool, name: Option<String>) -> Result<()> {
+    let source = if from.is_dir() {
+        checkpoint::latest(from)
+            .with_context(|| format!("{} has no checkpoint", from.display()))?
+            .join("ema.safetensors")
+    } else {
+        from.to_path_buf()
+    };
+    if output.extension().and_then(|e| e.to_str()) != Some("safetensors") {
+        bail!("the output must end in .safetensors");
+    }
+    let device = Device::flex();
+    let model = weights::load(&source, &device)?;
+    let card_bytes = std::fs::read(weights::card_path(&source))
+        .with_context(|| format!("reading the card of {}", source.display()))?;
+    let mut card = weights::parse_card(&card_bytes, &source.display().to_string())?;
+    card.half_precision = half;
+    if let Some(name) = name {
+        card.name = name;
+    }
+    weights::save(&model, &card, output)?;
+    eprintln!(
+        "wrote {} and {} ({} steps)",
+        output.display(),
+        weights::card_path(output).display(),
+        card.steps
+    );
+    Ok(())
+}

@@ -192,6 +192,12 @@ pub enum Command {
         /// fine-tuning route) or denoise (a denoising warm-up to start BCT from).
         #[arg(long, default_value = "bct")]
         objective: String,
+        /// Curriculum: discretisation intervals at the start (iCT: 10; fine-tuning: 320).
+        #[arg(long)]
+        s0: Option<u64>,
+        /// Curriculum: intervals at the end (iCT: 1280; fine-tuning: 320).
+        #[arg(long)]
+        s1: Option<u64>,
         /// Start from these weights (.safetensors with its card); a CM becomes a BCM.
         #[arg(long)]
         init: Option<PathBuf>,

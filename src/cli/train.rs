@@ -72,6 +72,8 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         sample_every,
         validate_every,
         objective,
+        s0,
+        s1,
         init,
         loader_threads,
     } = command
@@ -119,6 +121,12 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = validate_every {
             config.validate_every = v;
+        }
+        if let Some(v) = s0 {
+            config.s0 = v;
+        }
+        if let Some(v) = s1 {
+            config.s1 = v;
         }
         if let Some(v) = loader_threads {
             config.loader_threads = v;

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use bcm_studio::engine::device::{DeviceChoice, SelectedDevice, adapters, cpu, select};
 use bcm_studio::engine::network::UNetConfig;
 use bcm_studio::engine::train::TrainConfig;
-use bcm_studio::engine::train::trainer::time_steps;
+use bcm_studio::engine::train::timing::time_steps;
 use bcm_studio::engine::{Bcm, NoiseRng, Planar, Progress, Tiling};
 
 /// Peak resident memory of this process so far (Linux), MiB.

@@ -3,21 +3,18 @@
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::mask::Mask;
 use bcm_studio::engine::planar::latent_preview;
-use bcm_studio::engine::tasks::{
-    self, EditParams, InpaintParams, Interpolator, Renoise, RestoreParams,
-};
+use bcm_studio::engine::tasks::{self, EditParams, InpaintParams, Renoise, RestoreParams};
 use bcm_studio::engine::{GenerationPreset, Plan};
 use bcm_studio::photo::{self, Recipe};
-use image::GenericImage;
 use serde_json::json;
 
 use super::args::Command;
 use super::common::{
-    Session, TerminalProgress, check_output, finish_task, load_latent, load_photo, numbered, psnr,
+    Session, TerminalProgress, check_output, finish_task, load_latent, load_photo, psnr,
     save_latent, write_result,
 };
 
-fn preset(nfe: usize) -> Result<GenerationPreset> {
+pub fn preset(nfe: usize) -> Result<GenerationPreset> {
     GenerationPreset::for_nfe(nfe).with_context(|| format!("--nfe must be 1-4, got {nfe}"))
 }
 
@@ -156,102 +153,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             nfe,
             strip,
             output,
-        } => {
-            if !(2..=240).contains(&frames) {
-                bail!("--frames must be 2-240");
-            }
-            check_output(&output, &[&first, &second], &session.args)?;
-            let a = load_photo(&first)?;
-            let mut b = load_photo(&second)?;
-            if (a.width(), a.height()) != (b.width(), b.height()) {
-                eprintln!(
-                    "note: {} is {}x{}; resized to {}x{} to match the first picture",
-                    second.display(),
-                    b.width(),
-                    b.height(),
-                    a.width(),
-                    a.height()
-                );
-                let resized = b.original.resize_exact(
-                    a.width() as u32,
-                    a.height() as u32,
-                    image::imageops::FilterType::Lanczos3,
-                );
-                b = photo::Photo::from_image(resized, Some(second.clone()));
-            }
-            let scheme = preset(nfe)?;
-            let mut progress = TerminalProgress::new("invert both");
-            let interp = Interpolator::new(
-                model,
-                &a.rgb,
-                &b.rgb,
-                sigma,
-                nfe,
-                scheme,
-                seed,
-                tiling,
-                &mut progress,
-            )?;
-            progress.finish();
-            let alphas: Vec<f32> = (0..frames)
-                .map(|k| k as f32 / (frames - 1) as f32)
-                .collect();
-            let mut images = Vec::new();
-            for (k, &alpha) in alphas.iter().enumerate() {
-                let mut progress = TerminalProgress::new(&format!("frame {}/{frames}", k + 1));
-                images.push(
-                    interp
-                        .frame(model, alpha, seed, tiling, &mut progress)?
-                        .image,
-                );
-                progress.finish();
-            }
-            let schedule = vec![interp.a.plan.to_string(), interp.generation.to_string()];
-            let total = 2 * interp.a.plan.nfe() + frames * interp.generation.nfe();
-            let recipe = |alpha: Option<f32>| {
-                Recipe::new(
-                    "interpolate",
-                    schedule.clone(),
-                    seed,
-                    &model_name,
-                    total,
-                    json!({"sigma": sigma, "alpha": alpha, "frames": frames}),
-                )
-            };
-            if strip {
-                let (w, h) = (a.width() as u32, a.height() as u32);
-                let mut sheet = image::RgbImage::new(w * frames as u32, h);
-                for (k, img) in images.iter().enumerate() {
-                    let frame = photo::compose(img, None, None).to_rgb8();
-                    sheet
-                        .copy_from(&frame, k as u32 * w, 0)
-                        .context("assembling the strip")?;
-                }
-                photo::save(
-                    &output,
-                    &image::DynamicImage::ImageRgb8(sheet),
-                    Some(&recipe(None)),
-                    session.save_options(),
-                )?;
-                eprintln!("wrote {}", output.display());
-            } else {
-                for (k, img) in images.iter().enumerate() {
-                    write_result(
-                        session,
-                        &numbered(&output, k),
-                        img,
-                        Some(&a),
-                        None,
-                        &recipe(Some(alphas[k])),
-                    )?;
-                }
-            }
-            eprintln!(
-                "NFE: {total} ({} per inversion, {} per frame)",
-                interp.a.plan.nfe(),
-                interp.generation.nfe()
-            );
-        }
+        } => super::interpolate::run(session, &first, &second, frames, sigma, nfe, strip, &output)?,
         Command::Inpaint {
             input,
             mask,

@@ -10,6 +10,7 @@ pub mod ema;
 pub mod error;
 pub mod loss;
 pub mod times;
+pub mod timing;
 pub mod trainer;
 pub mod validate;
 

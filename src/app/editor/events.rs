@@ -1,0 +1,208 @@
+//! Results coming back from the worker and from file operations.
+
+use super::*;
+
+impl Editor {
+    pub(super) fn handle_worker_events(&mut self) {
+        for event in self.worker.poll() {
+            match event {
+                Event::Progress { progress, .. } => self.progress = Some(progress),
+                Event::Cancelled { id } => {
+                    self.purposes.remove(&id);
+                    self.progress = None;
+                    self.info("cancelled; nothing was changed");
+                }
+                Event::Failed { id, message } => {
+                    self.purposes.remove(&id);
+                    self.progress = None;
+                    self.error(message);
+                }
+                Event::Finished { id, output } => {
+                    self.progress = None;
+                    let purpose = self.purposes.remove(&id);
+                    self.finish(purpose, output);
+                }
+            }
+        }
+    }
+
+    pub(super) fn finish(&mut self, purpose: Option<JobPurpose>, output: JobOutput) {
+        match (purpose, output) {
+            (
+                Some(JobPurpose::Stage {
+                    label,
+                    command,
+                    params,
+                    seed,
+                }),
+                JobOutput::Image {
+                    image,
+                    mask,
+                    nfe,
+                    schedule,
+                },
+            ) => {
+                let recipe = self.recipe(&command, schedule, seed, nfe, params);
+                match &mut self.doc {
+                    Some(doc) if image.width == doc.width() && image.height == doc.height() => {
+                        doc.staged = Some(Staged {
+                            image,
+                            mask,
+                            label,
+                            recipe,
+                        });
+                        doc.level = None;
+                        self.canvas.level_changed();
+                        self.canvas.staged_changed();
+                        self.canvas.split = 0.5;
+                        self.info(format!(
+                            "{command} done ({nfe} NFE): compare, then Accept or Discard"
+                        ));
+                    }
+                    _ => {
+                        // A generated picture becomes a new document.
+                        let img = crate::photo::compose(&image, None, None);
+                        let mut doc = Document::new(Photo::from_image(img, None));
+                        doc.recipe = Some(recipe);
+                        doc.mark_unsaved();
+                        if self.replace_document(doc) {
+                            self.info(format!("{command} done ({nfe} NFE)"));
+                        }
+                    }
+                }
+            }
+            (Some(JobPurpose::Level(sigma)), JobOutput::Image { image, nfe, .. }) => {
+                if let Some(doc) = &mut self.doc {
+                    doc.level = Some(LevelView {
+                        sigma,
+                        latent: image,
+                    });
+                    self.canvas.level_changed();
+                    self.info(format!("inverted to σ = {sigma:.3} ({nfe} NFE)"));
+                }
+            }
+            (Some(JobPurpose::Interpolation), JobOutput::InterpolationReady { nfe }) => {
+                self.interp.ready = true;
+                self.info(format!(
+                    "both pictures inverted ({nfe} NFE); slide between them"
+                ));
+                self.request_frame(self.interp.alpha, 1);
+            }
+            (
+                _,
+                JobOutput::Frame {
+                    alpha,
+                    image,
+                    preview,
+                },
+            ) => self.interp.set_frame(alpha, image, preview),
+            (Some(JobPurpose::Strip), JobOutput::Image { image, .. }) => {
+                self.pending_save = Some(SaveTarget::Strip(image));
+                self.files.pick_save(SaveKind::Strip, "interpolation.png");
+            }
+            (_, JobOutput::ModelChanged { name }) => {
+                self.info(format!("the editor now uses {name}"));
+                self.model_name = name;
+                self.model_trained = true;
+            }
+            (_, other) => self.error(format!(
+                "unexpected result {:?}",
+                std::mem::discriminant(&other)
+            )),
+        }
+    }
+
+    pub(super) fn handle_file_events(&mut self) {
+        for event in self.files.poll() {
+            match event {
+                FileEvent::Loaded {
+                    purpose: Purpose::Document,
+                    photo,
+                } => {
+                    if let Some(path) = &photo.path {
+                        self.files.remember(path);
+                    }
+                    let name = photo
+                        .path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    if self.replace_document(Document::new(*photo)) {
+                        self.info(format!("opened {name}"));
+                    }
+                }
+                FileEvent::Loaded {
+                    purpose: Purpose::SecondPicture,
+                    photo,
+                } => self.set_second(*photo),
+                FileEvent::Loaded {
+                    purpose: Purpose::Mask,
+                    photo,
+                } => {
+                    let mask = crate::photo::mask_from_image(&photo.original);
+                    if let Some(doc) = &mut self.doc {
+                        if (mask.width, mask.height) != (doc.width(), doc.height()) {
+                            let msg = format!(
+                                "the mask is {}x{} but the photo is {}x{}",
+                                mask.width,
+                                mask.height,
+                                doc.width(),
+                                doc.height()
+                            );
+                            self.error(msg);
+                        } else {
+                            let dirty = doc.set_mask(mask);
+                            self.refresh(Some(dirty));
+                        }
+                    }
+                }
+                FileEvent::Saved { path, document } => {
+                    if document && let Some(doc) = &mut self.doc {
+                        doc.mark_saved(path.clone());
+                    }
+                    self.files.remember(&path);
+                    self.info(format!("saved {}", path.display()));
+                }
+                FileEvent::Failed { message } => self.error(message),
+                FileEvent::Picked { path: None, .. } => self.pending_save = None,
+                FileEvent::Picked {
+                    purpose: Some(purpose),
+                    path: Some(path),
+                    ..
+                } => self.files.load(path, purpose),
+                FileEvent::Picked {
+                    save: Some(kind),
+                    path: Some(path),
+                    ..
+                } => self.save_to(kind, path),
+                FileEvent::Picked { .. } => {}
+            }
+        }
+    }
+
+    pub(super) fn set_second(&mut self, photo: Photo) {
+        let name = photo
+            .path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((w, h)) = self.doc.as_ref().map(|d| (d.width(), d.height())) else {
+            return self.error("open the first picture before choosing the second");
+        };
+        let rgb = if (photo.width(), photo.height()) == (w, h) {
+            photo.rgb
+        } else {
+            self.info(format!(
+                "{name} resized to {w}x{h} to match the first picture"
+            ));
+            let resized = photo.original.resize_exact(
+                w as u32,
+                h as u32,
+                image::imageops::FilterType::Lanczos3,
+            );
+            crate::photo::planar_from_image(&resized)
+        };
+        self.interp.set_second(name, rgb);
+    }
+}

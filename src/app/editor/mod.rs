@@ -1,0 +1,349 @@
+//! The editor window: menu, canvas, tool panel, timeline, interpolation, status and jobs.
+
+mod actions;
+mod chrome;
+mod events;
+mod saving;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
+use serde_json::json;
+
+use super::canvas::Canvas;
+use super::document::{Dirty, Document, LevelView, Staged};
+use super::files::{FileEvent, Files, Purpose, SaveKind};
+use super::history::Layer;
+use super::interpolation::{InterpAction, InterpolationPanel};
+use super::tasks_panel::{self, PanelAction, TaskKind, TaskSettings};
+use super::timeline::{Timeline, TimelineAction};
+use super::training_tab::TrainingTab;
+use crate::engine::mask::Mask;
+use crate::engine::model::Bcm;
+use crate::engine::plan::Plan;
+use crate::engine::planar::Planar;
+use crate::engine::sampler::{Progress, Tiling};
+use crate::engine::schedule::SIGMA_MIN;
+use crate::engine::tasks::{EditParams, GenerateParams, InpaintParams, RestoreParams};
+use crate::jobs::{Event, Job, JobId, JobOutput, Worker};
+use crate::photo::{Photo, Recipe, SaveOptions};
+
+/// How the editor starts.
+pub struct EditorOptions {
+    pub model: Bcm,
+    pub tiling: Tiling,
+    /// Where recent files are remembered (None: nowhere).
+    pub config_dir: Option<PathBuf>,
+    /// Native file dialogs (off in tests).
+    pub dialogs: bool,
+    /// A photo to open at start.
+    pub open: Option<PathBuf>,
+    /// One line about the compute device.
+    pub device_note: String,
+    /// Where the training tab keeps runs.
+    pub runs_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Edit,
+    Interpolate,
+    Train,
+}
+
+/// What a running job's result is for.
+#[derive(Debug, Clone)]
+enum JobPurpose {
+    Stage {
+        label: String,
+        command: String,
+        params: serde_json::Value,
+        seed: u64,
+    },
+    Level(f32),
+    Interpolation,
+    Frame,
+    Strip,
+    Model,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+/// Pending save destinations and their contents.
+enum SaveTarget {
+    Mask(Mask),
+    Frame(Planar),
+    Strip(Planar),
+}
+
+pub struct Editor {
+    pub doc: Option<Document>,
+    pub canvas: Canvas,
+    pub timeline: Timeline,
+    pub tasks: TaskSettings,
+    pub interp: InterpolationPanel,
+    pub training: TrainingTab,
+    pub tab: Tab,
+    pub worker: Worker,
+    pub files: Files,
+    pub model_name: String,
+    pub model_trained: bool,
+    device_note: String,
+    purposes: HashMap<JobId, JobPurpose>,
+    pub progress: Option<Progress>,
+    pub messages: Vec<Message>,
+    confirm_close: bool,
+    close_confirmed: bool,
+    pending_save: Option<SaveTarget>,
+    save_quality: u8,
+    save_as_requested: bool,
+    /// A picture waiting to replace a document with unsaved changes (the user decides).
+    pending_document: Option<Document>,
+}
+
+impl Editor {
+    pub fn new(ctx: &egui::Context, options: EditorOptions) -> Self {
+        let waker_ctx = ctx.clone();
+        let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker_ctx.request_repaint());
+        let model_name = options.model.info.name.clone();
+        let model_trained = options.model.info.trained;
+        let device = options.model.device.clone();
+        let worker = Worker::spawn(options.model, options.tiling, waker.clone());
+        let mut files = Files::new(options.config_dir, options.dialogs, waker.clone());
+        if let Some(path) = options.open {
+            files.load(path, Purpose::Document);
+        }
+        let training = TrainingTab::new(
+            options.runs_dir,
+            device,
+            worker.busy_flag(),
+            waker,
+            options.dialogs,
+        );
+        Self {
+            doc: None,
+            canvas: Canvas::default(),
+            timeline: Timeline::default(),
+            tasks: TaskSettings::default(),
+            interp: InterpolationPanel::default(),
+            training,
+            tab: Tab::Edit,
+            worker,
+            files,
+            model_name,
+            model_trained,
+            device_note: options.device_note,
+            purposes: HashMap::new(),
+            progress: None,
+            messages: Vec::new(),
+            confirm_close: false,
+            close_confirmed: false,
+            pending_save: None,
+            save_quality: 92,
+            save_as_requested: false,
+            pending_document: None,
+        }
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.messages.push(Message {
+            text: text.into(),
+            error: false,
+            at: Instant::now(),
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.messages.push(Message {
+            text: text.into(),
+            error: true,
+            at: Instant::now(),
+        });
+    }
+
+    /// Open a photo (decoded in the background).
+    pub fn open_path(&mut self, path: PathBuf) {
+        self.files.load(path, Purpose::Document);
+    }
+
+    /// Whether a job is running.
+    pub fn busy(&self) -> bool {
+        self.worker.running().is_some()
+    }
+
+    fn submit(&mut self, job: Job, purpose: JobPurpose) {
+        match self.worker.submit(job) {
+            Ok(0) => {}
+            Ok(id) => {
+                self.purposes.insert(id, purpose);
+                self.progress = None;
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn refresh(&mut self, dirty: Option<Dirty>) {
+        if let (Some(doc), Some(d)) = (&self.doc, dirty) {
+            self.canvas.refresh(doc, d);
+            if d.layer == Layer::Image {
+                self.interp.invalidate();
+            }
+        }
+    }
+
+    pub fn undo(&mut self) {
+        if self.canvas.is_stroking() {
+            return;
+        }
+        let dirty = self.doc.as_mut().and_then(|d| d.undo());
+        self.refresh(dirty);
+    }
+
+    pub fn redo(&mut self) {
+        if self.canvas.is_stroking() {
+            return;
+        }
+        let dirty = self.doc.as_mut().and_then(|d| d.redo());
+        self.refresh(dirty);
+    }
+
+    pub fn accept(&mut self) {
+        let dirty = self.doc.as_mut().and_then(|d| d.accept_staged());
+        self.canvas.staged_changed();
+        if let Some(doc) = &self.doc {
+            // An accepted edit also cleared the strokes.
+            self.canvas.refresh(
+                doc,
+                Dirty {
+                    layer: Layer::Strokes,
+                    rect: doc.full_rect(),
+                },
+            );
+        }
+        self.refresh(dirty);
+    }
+
+    pub fn discard(&mut self) {
+        if let Some(doc) = &mut self.doc {
+            doc.staged = None;
+        }
+        self.canvas.staged_changed();
+    }
+
+    pub fn cancel_job(&mut self) {
+        self.worker.cancel();
+    }
+
+    fn recipe(
+        &self,
+        command: &str,
+        schedule: String,
+        seed: u64,
+        nfe: usize,
+        params: serde_json::Value,
+    ) -> Recipe {
+        Recipe::new(command, vec![schedule], seed, &self.model_name, nfe, params)
+    }
+
+    /// Make `doc` the open document, unless that would drop unsaved changes: then ask first.
+    /// Returns whether it is open now.
+    pub fn replace_document(&mut self, doc: Document) -> bool {
+        if self.doc.as_ref().is_some_and(|d| d.is_dirty()) {
+            self.pending_document = Some(doc);
+            return false;
+        }
+        self.set_document(doc);
+        true
+    }
+
+    pub fn set_document(&mut self, doc: Document) {
+        self.canvas.reset(&doc);
+        self.interp.invalidate();
+        self.doc = Some(doc);
+    }
+
+    /// One frame of the whole editor.
+    pub fn frame(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.handle_file_events();
+        self.handle_worker_events();
+        self.training.poll();
+        if let Some(model) = self.training.take_model_for_editor() {
+            self.submit(Job::SetModel(Box::new(model)), JobPurpose::Model);
+        }
+        self.shortcuts(&ctx);
+        self.dropped_files(&ctx);
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        match self.tab {
+            Tab::Edit => {
+                let current = self
+                    .doc
+                    .as_ref()
+                    .and_then(|d| d.level.as_ref().map(|l| l.sigma))
+                    .unwrap_or(SIGMA_MIN);
+                let busy = self.busy();
+                let has_doc = self.doc.is_some();
+                let action = egui::Panel::bottom("timeline")
+                    .resizable(false)
+                    .show(ui, |ui| self.timeline.ui(ui, current, busy, has_doc))
+                    .inner;
+                if let Some(a) = action {
+                    self.timeline_action(a);
+                }
+                egui::Panel::right("tools")
+                    .default_size(300.0)
+                    .resizable(true)
+                    .show(ui, |ui| self.side_panel(ui));
+                egui::CentralPanel::default_margins().show(ui, |ui| match &mut self.doc {
+                    Some(doc) => {
+                        // Painting stays possible while a job runs: the job has its own copy.
+                        let dirty = self.canvas.ui(ui, doc, true);
+                        if let Some(d) = dirty {
+                            self.canvas.refresh(doc, d);
+                        }
+                    }
+                    None => {
+                        ui.centered_and_justified(|ui| {
+                            ui.label("Open a photo: File › Open (Ctrl+O), or drop a file here.");
+                        });
+                    }
+                });
+            }
+            Tab::Interpolate => {
+                let busy = self.busy();
+                let actions = egui::CentralPanel::default_margins()
+                    .show(ui, |ui| {
+                        let first = self.doc.as_ref().map(|d| (d.name(), &d.image));
+                        let name = first.as_ref().map(|f| f.0.clone()).unwrap_or_default();
+                        self.interp
+                            .ui(ui, first.map(|f| (name.as_str(), f.1)), busy)
+                    })
+                    .inner;
+                for a in actions {
+                    self.interp_action(a);
+                }
+            }
+            Tab::Train => {
+                egui::CentralPanel::default_margins().show(ui, |ui| self.training.ui(ui));
+            }
+        }
+        self.close_dialog(&ctx);
+        self.replace_dialog(&ctx);
+    }
+}
+
+impl eframe::App for Editor {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+}

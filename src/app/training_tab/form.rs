@@ -1,0 +1,183 @@
+//! The new-run form: settings, folder choice and the measured estimate.
+
+use super::*;
+
+impl TrainingTab {
+    pub(super) fn form_ui(&mut self, ui: &mut Ui, running: bool) {
+        ui.heading("New run");
+        let mut pick = false;
+        ui.add_enabled_ui(!running, |ui| {
+            let f = &mut self.form;
+            ui.horizontal(|ui| {
+                let label = ui.label("Photos folder").on_hover_text("A folder of .jpg/.png/.webp photos, searched recursively. 'data/photos' is where scripts/fetch-photos.sh puts the default training photos.");
+                ui.text_edit_singleline(&mut f.data).labelled_by(label.id);
+                if ui.button("Choose…").on_hover_text("Pick a folder of your photos.").clicked() {
+                    pick = true;
+                }
+                if ui.button("fetched photos").on_hover_text("data/photos, filled by scripts/fetch-photos.sh").clicked() {
+                    f.data = "data/photos".into();
+                }
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Run name").on_hover_text("Folder under runs/ that keeps config, checkpoints, logs and samples.");
+                ui.text_edit_singleline(&mut f.name).labelled_by(label.id);
+            });
+            egui::ComboBox::from_label("preset")
+                .selected_text(&f.preset)
+                .show_ui(ui, |ui| {
+                    for p in UNetConfig::PRESETS {
+                        if ui.selectable_label(f.preset == p, p).clicked() {
+                            f.preset = p.into();
+                            if let Ok(c) = TrainConfig::for_preset(p, PathBuf::new()) {
+                                f.batch = c.batch;
+                                f.patch = c.patch;
+                                f.steps = c.total_steps;
+                            }
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("tiny: trains in minutes, for trying things out. photo: the editor's default architecture.");
+            let selected = f.continue_from.as_ref().map_or("random weights".to_string(), |p| p.display().to_string());
+            egui::ComboBox::from_label("continue from")
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(f.continue_from.is_none(), "random weights").clicked() {
+                        f.continue_from = None;
+                    }
+                    let shipped = PathBuf::from("assets/bcm-default.safetensors");
+                    if ui.selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model").clicked() {
+                        f.continue_from = Some(shipped);
+                    }
+                    for run in &self.past {
+                        if let Some(dir) = checkpoint::latest(&run.dir) {
+                            let path = dir.join("ema.safetensors");
+                            let label = format!("{} (step {})", run.name, run.step.unwrap_or(0));
+                            if ui.selectable_label(f.continue_from.as_ref() == Some(&path), label).clicked() {
+                                f.continue_from = Some(path);
+                            }
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Start from an existing model's weights (its architecture replaces the preset's).");
+            if let Some(path) = &f.continue_from {
+                let card = std::fs::read(crate::engine::weights::card_path(path))
+                    .ok()
+                    .and_then(|b| crate::engine::weights::parse_card(&b, "card").ok());
+                match card {
+                    Some(c) if !c.config.bidirectional && f.objective == Objective::Bct => {
+                        ui.label("a consistency model: it will be fine-tuned into a BCM (u-branch added, starting equal to it)");
+                    }
+                    Some(c) => {
+                        ui.label(format!("{} — {} steps", c.name, c.steps));
+                    }
+                    None => {
+                        ui.colored_label(Color32::LIGHT_RED, "no readable model card next to this file");
+                    }
+                }
+            }
+            ui.horizontal(|ui| {
+                ui.label("objective");
+                ui.selectable_value(&mut f.objective, Objective::Bct, "BCT")
+                    .on_hover_text("Bidirectional consistency training: the model learns to jump both ways along the ODE.");
+                ui.selectable_value(&mut f.objective, Objective::Ct, "CT only")
+                    .on_hover_text("A one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
+                ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
+                    .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
+            });
+            ui.add(egui::Slider::new(&mut f.batch, 1..=64).text("batch")).on_hover_text("Crops per step. Memory grows with it.");
+            ui.add(egui::Slider::new(&mut f.patch, 16..=256).step_by(16.0).text("patch px")).on_hover_text("Side of the square training crops.");
+            ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after a 500-step warm-up.");
+            ui.add(egui::Slider::new(&mut f.steps, 10..=200_000).logarithmic(true).text("steps")).on_hover_text("Planned length; sets the discretisation curriculum N(k).");
+            ui.add(egui::Slider::new(&mut f.checkpoint_every, 10..=5000).logarithmic(true).text("checkpoint every")).on_hover_text("A kill loses at most this many steps.");
+            ui.add(egui::Slider::new(&mut f.sample_every, 10..=5000).logarithmic(true).text("samples every")).on_hover_text("Sample grid and validation PSNR interval.");
+            let cfg = UNetConfig::preset(&f.preset).unwrap_or_else(UNetConfig::tiny);
+            ui.label(format!("{:.2} M parameters", cfg.param_count() as f64 / 1e6));
+        });
+        if pick {
+            self.pick_folder();
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running && self.estimate.is_none(), egui::Button::new("Measure"))
+                .on_hover_text("Time two warm-up steps with these settings: seconds per step, images per second, ETA, memory.")
+                .clicked()
+            {
+                self.measure();
+            }
+            if ui
+                .add_enabled(!running, egui::Button::new("Start"))
+                .on_hover_text("Train in the background; the editor stays usable.")
+                .clicked()
+            {
+                self.start_new();
+            }
+        });
+        if let Some(text) = &self.estimate_text {
+            ui.label(text);
+        }
+    }
+
+    /// Ask for the photos folder with the system dialog (answered on another thread).
+    pub(super) fn pick_folder(&mut self) {
+        if !self.dialogs {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waker = self.waker.clone();
+        std::thread::spawn(move || {
+            let folder = pollster::block_on(rfd::AsyncFileDialog::new().pick_folder())
+                .map(|h| h.path().to_path_buf());
+            let _ = tx.send(folder);
+            waker();
+        });
+        self.folder_pick = Some(rx);
+    }
+
+    /// Time two warm-up steps of the form's settings on a background thread.
+    pub fn measure(&mut self) {
+        let config = match self.config_from_form() {
+            Ok(c) => c,
+            Err(e) => {
+                self.estimate_text = Some(e);
+                return;
+            }
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let device = self.device.clone();
+        let waker = self.waker.clone();
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::engine::train::timing::time_steps(&config, &device, 2)
+                    .map_err(|e| e.to_string())
+            }))
+            .unwrap_or_else(|_| Err("the measurement failed (out of memory?)".into()))
+            .map(|secs| (secs, config.batch, peak_rss_mib()));
+            let _ = tx.send(result);
+            waker();
+        });
+        self.estimate = Some(rx);
+        self.estimate_text = Some("measuring two warm-up steps…".into());
+    }
+
+    /// The config the form describes (validated when the run starts).
+    pub(super) fn config_from_form(&self) -> Result<TrainConfig, String> {
+        let f = &self.form;
+        let mut config = TrainConfig::for_preset(&f.preset, PathBuf::from(f.data.trim()))
+            .map_err(|e| e.to_string())?;
+        config.batch = f.batch;
+        config.patch = f.patch;
+        config.lr = f.lr;
+        config.total_steps = f.steps;
+        config.checkpoint_every = f.checkpoint_every;
+        config.sample_every = f.sample_every;
+        config.validate_every = f.sample_every;
+        config.init = f.continue_from.clone();
+        config.objective = f.objective;
+        if f.objective == Objective::Ct {
+            config.model.bidirectional = false;
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,361 @@
+//! The training tab: train or fine-tune a BCM on your own photos in the background while you
+//! keep editing; watch loss curves, samples and validation PSNR; stop, resume (also after a
+//! restart) and use any run's model in the editor.
+
+mod form;
+mod live;
+mod runs;
+
+pub use runs::{PastRun, scan_runs};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use egui::{Color32, TextureHandle, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::engine::model::Bcm;
+use crate::engine::network::UNetConfig;
+use crate::engine::train::checkpoint;
+use crate::engine::train::driver::Event as TrainEvent;
+use crate::engine::train::{Objective, TrainConfig};
+use crate::jobs::training::{Command, Start, TrainingEvent, TrainingRunner};
+
+/// A measured step: seconds per step, batch size, peak memory in MiB.
+type Estimate = (f64, usize, f64);
+
+/// Settings of a new run, as the form shows them.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub data: String,
+    pub name: String,
+    pub preset: String,
+    /// Start from this model file instead of random weights.
+    pub continue_from: Option<PathBuf>,
+    /// What is trained.
+    pub objective: Objective,
+    pub batch: usize,
+    pub patch: usize,
+    pub lr: f64,
+    pub steps: u64,
+    pub checkpoint_every: u64,
+    pub sample_every: u64,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        let c = TrainConfig::for_preset("tiny", PathBuf::from("data/photos")).ok();
+        Self {
+            data: "data/photos".into(),
+            name: "my-run".into(),
+            preset: "tiny".into(),
+            continue_from: None,
+            objective: Objective::Bct,
+            batch: c.as_ref().map_or(8, |c| c.batch),
+            patch: c.as_ref().map_or(32, |c| c.patch),
+            lr: 2e-4,
+            steps: c.as_ref().map_or(2000, |c| c.total_steps),
+            checkpoint_every: 100,
+            sample_every: 100,
+        }
+    }
+}
+
+/// What the tab shows about the active run.
+#[derive(Default)]
+struct Live {
+    run: Option<PathBuf>,
+    until: u64,
+    step: u64,
+    points: usize,
+    loss: Vec<[f64; 2]>,
+    ct: Vec<[f64; 2]>,
+    bcm: Vec<[f64; 2]>,
+    psnr1: Vec<[f64; 2]>,
+    psnr2: Vec<[f64; 2]>,
+    psnr_denoise: Vec<[f64; 2]>,
+    started: Option<(Instant, u64)>,
+    images_per_step: usize,
+    paused: bool,
+    sample: Option<PathBuf>,
+    sample_tex: Option<TextureHandle>,
+    last_checkpoint: Option<u64>,
+    summary: String,
+}
+
+pub struct TrainingTab {
+    runs_dir: PathBuf,
+    device: Device,
+    editor_busy: Arc<AtomicBool>,
+    waker: Arc<dyn Fn() + Send + Sync>,
+    pub form: Form,
+    /// Native dialogs (off in tests).
+    dialogs: bool,
+    folder_pick: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    runner: Option<TrainingRunner>,
+    estimate: Option<std::sync::mpsc::Receiver<Result<Estimate, String>>>,
+    estimate_text: Option<String>,
+    live: Live,
+    past: Vec<PastRun>,
+    pub message: Option<(String, bool)>,
+    for_editor: Option<Bcm>,
+    smoothing: f64,
+}
+
+/// Peak resident memory of the process (Linux), MiB; 0 where unknown.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn smooth(points: &[[f64; 2]], k: f64) -> Vec<[f64; 2]> {
+    let mut acc = None;
+    points
+        .iter()
+        .map(|p| {
+            let v = match acc {
+                None => p[1],
+                Some(a) => a * k + p[1] * (1.0 - k),
+            };
+            acc = Some(v);
+            [p[0], v]
+        })
+        .collect()
+}
+
+impl TrainingTab {
+    pub fn new(
+        runs_dir: PathBuf,
+        device: Device,
+        editor_busy: Arc<AtomicBool>,
+        waker: Arc<dyn Fn() + Send + Sync>,
+        dialogs: bool,
+    ) -> Self {
+        let past = scan_runs(&runs_dir);
+        Self {
+            dialogs,
+            folder_pick: None,
+            runs_dir,
+            device,
+            editor_busy,
+            waker,
+            form: Form::default(),
+            runner: None,
+            estimate: None,
+            estimate_text: None,
+            live: Live::default(),
+            past,
+            message: None,
+            for_editor: None,
+            smoothing: 0.9,
+        }
+    }
+
+    /// A model the user asked the editor to use.
+    pub fn take_model_for_editor(&mut self) -> Option<Bcm> {
+        self.for_editor.take()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.runner.as_ref().is_some_and(|r| !r.is_finished())
+    }
+
+    pub fn current_step(&self) -> u64 {
+        self.live.step
+    }
+
+    /// Loss points received so far (one per step).
+    pub fn loss_points(&self) -> usize {
+        self.live.loss.len()
+    }
+
+    /// Runs found on disk.
+    pub fn past_runs(&self) -> &[PastRun] {
+        &self.past
+    }
+
+    fn start(&mut self, start: Start) {
+        self.live = Live::default();
+        self.message = None;
+        self.runner = Some(TrainingRunner::spawn(
+            start,
+            self.device.clone(),
+            self.editor_busy.clone(),
+            self.waker.clone(),
+        ));
+    }
+
+    /// Start a new run from the form.
+    pub fn start_new(&mut self) {
+        let config = match self.config_from_form() {
+            Ok(c) => c,
+            Err(e) => {
+                self.message = Some((e, true));
+                return;
+            }
+        };
+        let name = self.form.name.trim().to_string();
+        let name = name.as_str();
+        if name.is_empty() || name.contains(['/', '\\']) {
+            self.message = Some(("give the run a simple name".into(), true));
+            return;
+        }
+        let run = self.runs_dir.join(name);
+        if checkpoint::latest(&run).is_some() {
+            self.message = Some((
+                format!(
+                    "a run called '{name}' exists; resume it from the list or pick another name"
+                ),
+                true,
+            ));
+            return;
+        }
+        self.start(Start::New {
+            config: Box::new(config),
+            run,
+        });
+    }
+
+    pub fn resume(&mut self, run: PathBuf, until: u64) {
+        self.start(Start::Resume { run, until });
+    }
+
+    pub fn send(&self, c: Command) {
+        if let Some(r) = &self.runner {
+            r.send(c);
+        }
+    }
+
+    /// Use the newest checkpoint of a run in the editor.
+    pub fn use_in_editor(&mut self, run: &Path) {
+        match checkpoint::latest(run)
+            .ok_or_else(|| "this run has no checkpoint yet".to_string())
+            .and_then(|dir| checkpoint::load_ema(&dir, &self.device).map_err(|e| e.to_string()))
+        {
+            Ok(model) => {
+                self.message = Some((format!("sent {} to the editor", model.info.name), false));
+                self.for_editor = Some(model);
+            }
+            Err(e) => self.message = Some((e, true)),
+        }
+    }
+
+    pub fn poll(&mut self) {
+        if let Some(rx) = &self.folder_pick
+            && let Ok(answer) = rx.try_recv()
+        {
+            if let Some(folder) = answer {
+                self.form.data = folder.display().to_string();
+            }
+            self.folder_pick = None;
+        }
+        if let Some(rx) = &self.estimate
+            && let Ok(result) = rx.try_recv()
+        {
+            self.estimate_text = Some(match result {
+                Ok((secs, batch, mem)) => format!(
+                    "measured: {:.2} s/step, {:.1} images/s, ETA for {} steps {:.1} h; app peak memory {:.0} MiB",
+                    secs,
+                    batch as f64 / secs,
+                    self.form.steps,
+                    secs * self.form.steps as f64 / 3600.0,
+                    mem
+                ),
+                Err(e) => format!("cannot train with these settings: {e}"),
+            });
+            self.estimate = None;
+        }
+        let Some(runner) = &self.runner else { return };
+        for event in runner.poll() {
+            match event {
+                TrainingEvent::Started {
+                    run,
+                    step,
+                    until,
+                    config,
+                    photos,
+                    held_out,
+                } => {
+                    self.live.run = Some(run.clone());
+                    self.live.step = step;
+                    self.live.until = until;
+                    self.live.started = Some((Instant::now(), step));
+                    self.live.images_per_step = config.batch;
+                    self.live.summary = format!(
+                        "{} — preset {}, {} parameters, {} photos ({} held out), batch {}, patch {}",
+                        run.display(),
+                        config.preset,
+                        config.model.param_count(),
+                        photos,
+                        held_out,
+                        config.batch,
+                        config.patch
+                    );
+                    self.past = scan_runs(&self.runs_dir);
+                }
+                TrainingEvent::Progress(TrainEvent::Step(r)) => {
+                    let x = r.step as f64;
+                    self.live.step = r.step;
+                    self.live.points = r.points;
+                    self.live.loss.push([x, f64::from(r.loss)]);
+                    self.live.ct.push([x, f64::from(r.ct)]);
+                    self.live.bcm.push([x, f64::from(r.bcm)]);
+                }
+                TrainingEvent::Progress(TrainEvent::Validation(v)) => {
+                    self.live.psnr1.push([v.step as f64, v.psnr_nfe1]);
+                    self.live.psnr2.push([v.step as f64, v.psnr_nfe2]);
+                    self.live.psnr_denoise.push([v.step as f64, v.psnr_denoise]);
+                }
+                TrainingEvent::Progress(TrainEvent::Samples { path, .. }) => {
+                    self.live.sample = Some(path);
+                    self.live.sample_tex = None;
+                }
+                TrainingEvent::Progress(TrainEvent::Checkpoint { step, .. }) => {
+                    self.live.last_checkpoint = Some(step);
+                    self.past = scan_runs(&self.runs_dir);
+                }
+                TrainingEvent::Paused(p) => self.live.paused = p,
+                TrainingEvent::Finished { step, .. } => {
+                    self.message =
+                        Some((format!("stopped at step {step}; checkpoint saved"), false));
+                    self.past = scan_runs(&self.runs_dir);
+                }
+                TrainingEvent::Failed(e) => {
+                    self.message = Some((format!("training stopped: {e}"), true));
+                    self.past = scan_runs(&self.runs_dir);
+                }
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui) {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            if let Some((text, error)) = &self.message {
+                ui.colored_label(
+                    if *error {
+                        Color32::from_rgb(255, 110, 110)
+                    } else {
+                        Color32::LIGHT_GREEN
+                    },
+                    text,
+                );
+            }
+            let running = self.is_running();
+            ui.columns(2, |cols| {
+                self.form_ui(&mut cols[0], running);
+                self.runs_ui(&mut cols[1], running);
+            });
+            ui.separator();
+            self.live_ui(ui, running);
+        });
+    }
+}

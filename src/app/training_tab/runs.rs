@@ -1,0 +1,89 @@
+//! Runs found on disk: resume any of them, or use one in the editor.
+
+use super::*;
+
+/// A run folder found on disk.
+#[derive(Debug, Clone)]
+pub struct PastRun {
+    pub dir: PathBuf,
+    pub name: String,
+    pub step: Option<u64>,
+    pub total: u64,
+    pub preset: String,
+}
+
+/// Runs under `root` (folders with a config.json), newest first.
+pub fn scan_runs(root: &Path) -> Vec<PastRun> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<(std::time::SystemTime, PastRun)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let dir = e.path();
+            let bytes = std::fs::read(dir.join("config.json")).ok()?;
+            let config: TrainConfig = serde_json::from_slice(&bytes).ok()?;
+            let step = checkpoint::latest(&dir)
+                .and_then(|c| checkpoint::read_state(&c).ok())
+                .map(|s| s.step);
+            let modified = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let name = dir.file_name()?.to_string_lossy().into_owned();
+            Some((
+                modified,
+                PastRun {
+                    dir,
+                    name,
+                    step,
+                    total: config.total_steps,
+                    preset: config.preset,
+                },
+            ))
+        })
+        .collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
+    runs.into_iter().map(|(_, r)| r).collect()
+}
+
+impl TrainingTab {
+    pub(super) fn runs_ui(&mut self, ui: &mut Ui, running: bool) {
+        ui.heading("Runs");
+        if ui.button("Refresh").clicked() {
+            self.past = scan_runs(&self.runs_dir);
+        }
+        let mut resume = None;
+        let mut use_it = None;
+        for run in &self.past {
+            ui.horizontal(|ui| {
+                let step = run.step.map_or("no checkpoint".to_string(), |s| {
+                    format!("step {s}/{}", run.total)
+                });
+                ui.label(format!("{} ({}, {step})", run.name, run.preset));
+                if ui
+                    .add_enabled(!running && run.step.is_some(), egui::Button::new("Resume"))
+                    .clicked()
+                {
+                    resume = Some((run.dir.clone(), run.total));
+                }
+                if ui
+                    .add_enabled(run.step.is_some(), egui::Button::new("Use in editor"))
+                    .on_hover_text("Swap the editor's model to this run's EMA weights.")
+                    .clicked()
+                {
+                    use_it = Some(run.dir.clone());
+                }
+            });
+        }
+        if self.past.is_empty() {
+            ui.label(format!("no runs in {} yet", self.runs_dir.display()));
+        }
+        if let Some((dir, total)) = resume {
+            self.resume(dir, total);
+        }
+        if let Some(dir) = use_it {
+            self.use_in_editor(&dir);
+        }
+    }
+}

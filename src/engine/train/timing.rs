@@ -1,0 +1,57 @@
+//! Timing training steps before a run: for `bench` and the training tab's estimate.
+
+use std::time::Instant;
+
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::config::TrainConfig;
+use super::error::TrainError;
+use super::times::TimeSampler;
+use super::trainer::{draw_times, objective_loss, optimizer};
+use crate::engine::noise::NoiseRng;
+
+/// Time `steps` BCT optimiser steps on synthetic crops (after one warm-up step): seconds per
+/// step, for benchmarks and the training tab's estimate before a run starts.
+pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result<f64, TrainError> {
+    config.validate()?;
+    let ad = device.clone().autodiff();
+    ad.seed(config.seed);
+    let mut net = config.model.init(&ad);
+    let mut optim = optimizer(config);
+    let (b, p) = (config.batch, config.patch);
+    let mut noise = NoiseRng::new(config.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let sampler = TimeSampler::new(config.s0 as usize + 1);
+    let mut elapsed = 0.0;
+    for k in 0..=steps {
+        let started = Instant::now();
+        let x0: Vec<f32> = noise
+            .normal(b * 3 * p * p)
+            .into_iter()
+            .map(|v| (v * 0.5).clamp(-1.0, 1.0))
+            .collect();
+        let x0 = Tensor::<4>::from_data(TensorData::new(x0, [b, 3, p, p]), &ad);
+        let z = Tensor::<4>::from_data(
+            TensorData::new(noise.normal(b * 3 * p * p), [b, 3, p, p]),
+            &ad,
+        );
+        let times = draw_times(config.objective, &sampler, &mut rng, b);
+        let loss = objective_loss(config.objective, &net, x0, z, &times, k as u64);
+        let total = loss.parts().total;
+        if !total.is_finite() {
+            return Err(TrainError::Diverged(k as u64));
+        }
+        let grads = GradientsParams::from_grads(loss.loss.backward(), &net);
+        net = optim.step(config.lr, net, grads);
+        device
+            .sync()
+            .map_err(|e| TrainError::Run(format!("device: {e:?}")))?;
+        if k > 0 {
+            elapsed += started.elapsed().as_secs_f64();
+        }
+    }
+    Ok(elapsed / steps.max(1) as f64)
+}

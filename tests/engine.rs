@@ -328,6 +328,7 @@ fn restoration_and_out_of_range_levels() {
             sigma: 0.2,
             nfe: 2,
             seed: 1,
+            ..RestoreParams::default()
         },
         &whole(),
         &mut (),
@@ -335,6 +336,23 @@ fn restoration_and_out_of_range_levels() {
     .unwrap();
     assert_eq!(out.nfe, 2);
     assert!(out.image.data.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // Damage equal to the strength: one plain hop from that level, no noise drawn.
+    let direct = tasks::restore(
+        &model,
+        &x,
+        &RestoreParams {
+            sigma: 0.05,
+            nfe: 1,
+            seed: 9,
+            damage: 0.05,
+        },
+        &whole(),
+        &mut (),
+    )
+    .unwrap();
+    let mut hop = eval(&model, &x, 0.05, 0.002, &whole());
+    hop.clamp_unit();
+    assert!(max_abs_diff(&direct.image, &hop) < 1e-6);
     for bad in [0.0f32, 100.0, f32::NAN] {
         assert!(
             tasks::restore(
@@ -343,7 +361,8 @@ fn restoration_and_out_of_range_levels() {
                 &RestoreParams {
                     sigma: bad,
                     nfe: 1,
-                    seed: 0
+                    seed: 0,
+                    damage: 0.0,
                 },
                 &whole(),
                 &mut ()

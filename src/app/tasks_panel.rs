@@ -27,6 +27,7 @@ pub struct TaskSettings {
     pub feather: usize,
     pub renoise: Renoise,
     pub restore_sigma: f32,
+    pub restore_damage: f32,
     pub restore_nfe: usize,
     pub edit_sigma: f32,
     pub edit_nfe: usize,
@@ -45,8 +46,9 @@ impl Default for TaskSettings {
             grow: 4,
             feather: 8,
             renoise: Renoise::Fresh,
-            restore_sigma: 0.15,
-            restore_nfe: 2,
+            restore_sigma: 0.05,
+            restore_damage: 0.05,
+            restore_nfe: 1,
             edit_sigma: 2.0,
             edit_nfe: 2,
             gen_width: 256,
@@ -231,7 +233,9 @@ pub fn tasks_ui(
         }
         TaskKind::Restore => {
             ui.add(egui::Slider::new(&mut s.restore_sigma, 0.01..=1.0).logarithmic(true).text("strength σ"))
-                .on_hover_text("Noise level the photo is lifted to: larger removes heavier damage and more fine detail. 0.1–0.3 suits JPEG artefacts.");
+                .on_hover_text("Noise level the photo is lifted to: larger removes heavier damage and more fine detail. Equal to the damage: denoise without adding noise.");
+            ui.add(egui::Slider::new(&mut s.restore_damage, 0.0..=0.3).text("damage σ"))
+                .on_hover_text("How noisy the photo already is: its grain or JPEG damage read as a noise level (0.03–0.08 for typical JPEGs). Only the difference up to the strength is added as fresh noise.");
             ui.add(egui::Slider::new(&mut s.restore_nfe, 1..=4).text("NFE"))
                 .on_hover_text("Passes; each repeats at half the level.");
         }
@@ -279,7 +283,7 @@ pub fn tasks_ui(
             !busy && (has_doc || !needs_doc),
             egui::Button::new(label).min_size(egui::vec2(160.0, 28.0)),
         )
-        .on_hover_text("Runs in the background; the result is staged for you to accept or discard.")
+        .on_hover_text("Runs in the background (Ctrl+Enter); the result is staged for you to accept or discard.")
         .clicked()
     {
         actions.push(PanelAction::Run(s.kind));

@@ -130,10 +130,14 @@ pub enum Command {
     Restore {
         input: PathBuf,
         /// Noise level the photo is lifted to (larger removes more, and more detail).
-        #[arg(long, default_value_t = 0.15)]
+        #[arg(long, default_value_t = 0.05)]
         sigma: f32,
+        /// Noise level the photo's grain or JPEG damage already amounts to; only the
+        /// difference up to --sigma is added (equal values: denoise the damage directly).
+        #[arg(long, default_value_t = 0.05)]
+        damage: f32,
         /// Network evaluations.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 1)]
         nfe: usize,
         #[arg(short, long)]
         output: PathBuf,

@@ -9,21 +9,17 @@ use bcm_studio::engine::train::validate::{images, inpainting, jpeg_restoration, 
 
 use super::common::Session;
 
-/// Restoration settings used for each JPEG quality.
-pub fn restore_for_quality(quality: u8) -> RestoreParams {
-    match quality {
-        0..=15 => RestoreParams {
-            sigma: 0.2,
-            nfe: 2,
-            seed: 0,
-        },
-        _ => RestoreParams {
-            sigma: 0.1,
-            nfe: 2,
-            seed: 0,
-        },
-    }
-}
+/// JPEG restorations measured: (quality, σ, damage, NFE). The first of each quality adds
+/// fresh noise on top of the damage; the others read the damage itself as noise of that level
+/// and denoise it directly, which keeps more detail.
+const RESTORATIONS: [(u8, f32, f32, usize); 6] = [
+    (10, 0.05, 0.0, 2),
+    (10, 0.05, 0.05, 1),
+    (10, 0.08, 0.08, 1),
+    (30, 0.05, 0.0, 2),
+    (30, 0.03, 0.03, 1),
+    (30, 0.05, 0.05, 1),
+];
 
 pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Result<()> {
     if !(16..=1024).contains(&size) || !size.is_multiple_of(session.model.config.alignment()) {
@@ -59,14 +55,17 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
             "| reconstruction (invert to 80, generate back) | PSNR {p:.2} dB, SSIM {s:.3} | {nfe} + {nfe} |"
         );
     }
-    for quality in [10u8, 30] {
-        let params = restore_for_quality(quality);
+    for (quality, sigma, damage, nfe) in RESTORATIONS {
+        let params = RestoreParams {
+            sigma,
+            nfe,
+            seed: 0,
+            damage,
+        };
         let (before, after) = jpeg_restoration(model, &val, quality, &params)?;
         println!(
-            "| JPEG q={quality} restoration (σ {}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {} |",
-            params.sigma,
+            "| JPEG q={quality} restoration (σ {sigma}, damage {damage}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
             after - before,
-            params.nfe
         );
     }
     let p = InpaintParams::default();

@@ -195,16 +195,22 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
         Command::Restore {
             input,
             sigma,
+            damage,
             nfe,
             output,
         } => {
             check_output(&output, &[&input], &session.args)?;
             let photo = load_photo(&input)?;
-            let p = RestoreParams { sigma, nfe, seed };
+            let p = RestoreParams {
+                sigma,
+                nfe,
+                seed,
+                damage,
+            };
             let mut progress = TerminalProgress::new("restore");
             let out = tasks::restore(model, &photo.rgb, &p, tiling, &mut progress)?;
             progress.finish();
-            let plan = Plan::restoration(sigma, nfe)?;
+            let plan = Plan::restoration(sigma, nfe, damage)?;
             finish_task(
                 session,
                 &output,
@@ -212,7 +218,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 &out,
                 "restore",
                 plan.to_string(),
-                json!({"sigma": sigma}),
+                json!({"sigma": sigma, "damage": damage}),
             )?;
         }
         Command::Edit {

@@ -2,8 +2,8 @@
 //!
 //! Text form: levels separated by commas, spaces or `>`; the first is where the input sits,
 //! every later number is a hop of the network to that level (one NFE), and `+s` adds fresh
-//! Gaussian noise of standard deviation s and puts the image at level s (as the reference's
-//! zigzag does). Example, the reference zigzag: `80 > 0.002 > +0.1 > 1.2 > 0.002`.
+//! Gaussian noise up to level s (standard deviation √(s² − level²); after a hop to σ_min that
+//! is the reference zigzag's s·z). Example, the reference zigzag: `80 > 0.002 > +0.1 > 1.2 > 0.002`.
 
 use std::fmt;
 
@@ -17,7 +17,7 @@ use super::schedule::{SIGMA_MAX, SIGMA_MIN, in_range};
 pub enum Op {
     /// Move along the ODE to this level with one network evaluation.
     Hop(f32),
-    /// Add N(0, s²) noise; the image is then treated as sitting at level s.
+    /// Add fresh Gaussian noise up to level s (variance s² − level²).
     Noise(f32),
 }
 
@@ -112,25 +112,33 @@ impl Plan {
 
     /// Restoration: add noise up to `sigma`, then come back to σ_min; `nfe` > 1 repeats at
     /// geometrically smaller levels, zigzag-style, to remove what the first pass left.
-    pub fn restoration(sigma: f32, nfe: usize) -> Result<Plan> {
+    /// `damage` is the noise level the photo's own grain or compression damage amounts to: the
+    /// plan starts there, so only the missing variance is added (none when `sigma` ≤ `damage`).
+    pub fn restoration(sigma: f32, nfe: usize, damage: f32) -> Result<Plan> {
         if nfe == 0 || nfe > 8 {
             return Err(EngineError::Schedule(format!(
                 "restoration NFE must be 1-8, got {nfe}"
             )));
         }
+        if !(0.0..=SIGMA_MAX).contains(&damage) {
+            return Err(EngineError::SigmaOutOfRange(damage));
+        }
+        let start = damage.max(SIGMA_MIN);
+        let top = sigma.max(start);
         let mut ops = Vec::new();
-        for k in 0..nfe {
-            let level = sigma * 0.5f32.powi(k as i32);
-            if k > 0 && level < 0.01 {
+        if sigma > start {
+            ops.push(Op::Noise(sigma));
+        }
+        ops.push(Op::Hop(SIGMA_MIN));
+        for k in 1..nfe {
+            let level = top * 0.5f32.powi(k as i32);
+            if level < 0.01 {
                 break; // below this the added noise is invisible and the pass is wasted
             }
             ops.push(Op::Noise(level));
             ops.push(Op::Hop(SIGMA_MIN));
         }
-        let plan = Plan {
-            start: SIGMA_MIN,
-            ops,
-        };
+        let plan = Plan { start, ops };
         plan.validate()?;
         Ok(plan)
     }
@@ -305,5 +313,32 @@ mod tests {
         assert_eq!(p.ops, vec![Op::Hop(2.4), Op::Hop(0.002)]);
         let p = GenerationPreset::TwoStep.plan_from(1.0);
         assert_eq!(p.ops, vec![Op::Hop(0.002)]);
+    }
+
+    #[test]
+    fn restoration_counts_the_damage_as_noise() {
+        let fresh = Plan::restoration(0.1, 2, 0.0).unwrap();
+        assert_eq!(fresh.start, SIGMA_MIN);
+        assert_eq!(
+            fresh.ops,
+            vec![
+                Op::Noise(0.1),
+                Op::Hop(SIGMA_MIN),
+                Op::Noise(0.05),
+                Op::Hop(SIGMA_MIN)
+            ]
+        );
+        // Damage at the strength: denoise directly, nothing added.
+        let direct = Plan::restoration(0.05, 1, 0.05).unwrap();
+        assert_eq!(
+            (direct.start, direct.ops.clone()),
+            (0.05, vec![Op::Hop(SIGMA_MIN)])
+        );
+        // Damage below the strength: start at the damage, lift to the strength.
+        let lifted = Plan::restoration(0.2, 1, 0.05).unwrap();
+        assert_eq!(lifted.start, 0.05);
+        assert_eq!(lifted.ops, vec![Op::Noise(0.2), Op::Hop(SIGMA_MIN)]);
+        assert!(Plan::restoration(0.1, 1, -0.1).is_err());
+        assert!(Plan::restoration(0.1, 1, f32::NAN).is_err());
     }
 }

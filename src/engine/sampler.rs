@@ -222,8 +222,11 @@ impl Bcm {
             }
             match *op {
                 Op::Noise(s) => {
+                    // Only the difference in variance is added: the image already carries
+                    // noise of std `level` (σ_min after a hop to the clean end, where this is
+                    // the reference's plain `s·z` to within 0.1 %).
                     let z = rng.normal(x.data.len());
-                    x.add_scaled(&z, s);
+                    x.add_scaled(&z, (s * s - level * level).max(0.0).sqrt());
                     level = s;
                 }
                 Op::Hop(to) => {

@@ -52,13 +52,17 @@ impl Editor {
                     sigma: s.restore_sigma,
                     nfe: s.restore_nfe,
                     seed,
+                    damage: s.restore_damage,
                 };
                 (
                     Job::Restore {
                         image: doc.image.clone(),
                         params,
                     },
-                    ("restore", json!({"sigma": s.restore_sigma})),
+                    (
+                        "restore",
+                        json!({"sigma": s.restore_sigma, "damage": s.restore_damage}),
+                    ),
                 )
             }
             (TaskKind::Edit, Some(doc)) => {

@@ -23,6 +23,9 @@ impl Editor {
         if pressed(KeyboardShortcut::new(cmd, Key::O)) {
             self.files.pick_open(Purpose::Document);
         }
+        if pressed(KeyboardShortcut::new(cmd, Key::Enter)) && !self.busy() {
+            self.run_task(self.tasks.kind);
+        }
         if ctx.memory(|m| m.focused().is_some()) {
             return; // typing in a field
         }

@@ -1,5 +1,7 @@
 //! Blind restoration of JPEG-damaged or noisy photos: noise the photo up to a level that
-//! drowns the damage, then let the BCM bring it back to the clean end.
+//! drowns the damage, then let the BCM bring it back to the clean end. The damage itself
+//! counts as noise already present, so a photo whose grain matches the strength is denoised
+//! directly, without fresh noise on top.
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::Bcm;
@@ -17,6 +19,8 @@ pub struct RestoreParams {
     /// Network evaluations (each repeats at half the previous level).
     pub nfe: usize,
     pub seed: u64,
+    /// Noise level the photo's grain or compression damage already amounts to (0: none).
+    pub damage: f32,
 }
 
 impl Default for RestoreParams {
@@ -25,6 +29,7 @@ impl Default for RestoreParams {
             sigma: 0.15,
             nfe: 2,
             seed: 0,
+            damage: 0.0,
         }
     }
 }
@@ -39,7 +44,7 @@ pub fn restore(
     if !(0.002..=80.0).contains(&p.sigma) {
         return Err(EngineError::SigmaOutOfRange(p.sigma));
     }
-    let plan = Plan::restoration(p.sigma, p.nfe)?;
+    let plan = Plan::restoration(p.sigma, p.nfe, p.damage)?;
     let mut out = model.run(
         image.clone(),
         &plan,

@@ -38,6 +38,15 @@ fn photo_folder(dir: &Path, n: u32) {
     }
 }
 
+/// A batch whose image k is filled with `values[k]`.
+fn constant_per_image(values: &[f32], shape: [usize; 4], device: &Device) -> Tensor<4> {
+    let [b, c, h, w] = shape;
+    let data: Vec<f32> = (0..b)
+        .flat_map(|k| std::iter::repeat_n(values[k], c * h * w))
+        .collect();
+    Tensor::<4>::from_data(TensorData::new(data, shape), device)
+}
+
 #[test]
 fn bct_loss_matches_a_hand_computation() {
     // A fresh network outputs F = 0 (its last convolutions start at zero), so
@@ -64,12 +73,7 @@ fn bct_loss_matches_a_hand_computation() {
             j: 0,
         },
     ];
-    let fill = |v: [f32; 2]| {
-        let data: Vec<f32> = (0..b)
-            .flat_map(|k| std::iter::repeat_n(v[k], c * h * w))
-            .collect();
-        Tensor::<4>::from_data(TensorData::new(data, [b, c, h, w]), &device)
-    };
+    let fill = |v: [f32; 2]| constant_per_image(&v, [b, c, h, w], &device);
     let loss = bct_loss(&net, fill(x0_val), fill(z_val), &times, 7, true);
     let huber = huber_c(c * h * w);
     let dist = |p: f64, q: f64| ((d * (p - q).powi(2) + huber * huber).sqrt() - huber) / d.sqrt();
@@ -346,12 +350,7 @@ fn denoising_warm_up_loss_matches_a_hand_computation() {
             j: 0,
         },
     ];
-    let fill = |v: [f32; 2]| {
-        let data: Vec<f32> = (0..b)
-            .flat_map(|k| std::iter::repeat_n(v[k], c * h * w))
-            .collect();
-        Tensor::<4>::from_data(TensorData::new(data, [b, c, h, w]), &device)
-    };
+    let fill = |v: [f32; 2]| constant_per_image(&v, [b, c, h, w], &device);
     let got = denoise_loss(&net, fill(x0_val), fill(z_val), &times, 0)
         .parts()
         .total;

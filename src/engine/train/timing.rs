@@ -2,7 +2,6 @@
 
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -10,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use super::config::TrainConfig;
 use super::error::TrainError;
 use super::times::TimeSampler;
-use super::trainer::{draw_times, objective_loss, optimizer};
+use super::trainer::{descend, draw_times, objective_loss, optimizer};
 use crate::engine::noise::NoiseRng;
 
 /// Time `steps` BCT optimiser steps on synthetic crops (after one warm-up step): seconds per
@@ -40,12 +39,7 @@ pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result
         );
         let times = draw_times(config.objective, &sampler, &mut rng, b);
         let loss = objective_loss(config.objective, &net, x0, z, &times, k as u64);
-        let total = loss.parts().total;
-        if !total.is_finite() {
-            return Err(TrainError::Diverged(k as u64));
-        }
-        let grads = GradientsParams::from_grads(loss.loss.backward(), &net);
-        net = optim.step(config.lr, net, grads);
+        net = descend(loss, net, &mut optim, config.lr, k as u64)?.0;
         device
             .sync()
             .map_err(|e| TrainError::Run(format!("device: {e:?}")))?;

@@ -266,13 +266,9 @@ impl Trainer {
             &times,
             dropout_seed,
         );
-        let parts: LossParts = loss.parts();
-        if !parts.total.is_finite() {
-            return Err(TrainError::Diverged(self.step));
-        }
-        let grads = GradientsParams::from_grads(loss.loss.backward(), &self.net);
         let lr = self.config.lr_at(self.step);
-        self.net = self.optim.step(lr, self.net.clone(), grads);
+        let (net, parts) = descend(loss, self.net.clone(), &mut self.optim, lr, self.step)?;
+        self.net = net;
         let decay = ema::decay_at(self.config.ema_decay, self.step);
         self.ema.net = ema::update(self.ema.net.clone(), &self.net.valid(), decay);
         self.step += 1;
@@ -396,4 +392,20 @@ pub(super) fn objective_loss(
         Objective::Ct => bct_loss(net, x0, z, times, seed, false),
         Objective::Denoise => denoise_loss(net, x0, z, times, seed),
     }
+}
+
+/// One optimiser step from a batch's loss; a non-finite loss stops training at `step`.
+pub(super) fn descend(
+    loss: BctLoss,
+    net: UNet,
+    optim: &mut ModuleOptimizer,
+    lr: f64,
+    step: u64,
+) -> Result<(UNet, LossParts), TrainError> {
+    let parts = loss.parts();
+    if !parts.total.is_finite() {
+        return Err(TrainError::Diverged(step));
+    }
+    let grads = GradientsParams::from_grads(loss.loss.backward(), &net);
+    Ok((optim.step(lr, net, grads), parts))
 }

@@ -328,7 +328,7 @@ fn restoration_and_out_of_range_levels() {
             sigma: 0.2,
             nfe: 2,
             seed: 1,
-            ..RestoreParams::default()
+            damage: 0.0,
         },
         &whole(),
         &mut (),

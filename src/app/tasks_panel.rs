@@ -6,7 +6,7 @@ use egui::{Color32, Ui};
 use super::brush::Tool;
 use super::canvas::Canvas;
 use crate::engine::GenerationPreset;
-use crate::engine::tasks::Renoise;
+use crate::engine::tasks::{Renoise, RestoreParams};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskKind {
@@ -38,6 +38,7 @@ pub struct TaskSettings {
 
 impl Default for TaskSettings {
     fn default() -> Self {
+        let restore = RestoreParams::default();
         Self {
             kind: TaskKind::Inpaint,
             seed: 0,
@@ -46,9 +47,9 @@ impl Default for TaskSettings {
             grow: 4,
             feather: 8,
             renoise: Renoise::Fresh,
-            restore_sigma: 0.05,
-            restore_damage: 0.05,
-            restore_nfe: 1,
+            restore_sigma: restore.sigma,
+            restore_damage: restore.damage,
+            restore_nfe: restore.nfe,
             edit_sigma: 2.0,
             edit_nfe: 2,
             gen_width: 256,

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use bcm_studio::engine::tasks::RestoreParams;
 use clap::{Args, Parser, Subcommand};
 
 /// bcm-studio: edit photos with a Bidirectional Consistency Model. Without a subcommand the
@@ -130,14 +131,14 @@ pub enum Command {
     Restore {
         input: PathBuf,
         /// Noise level the photo is lifted to (larger removes more, and more detail).
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = RestoreParams::default().sigma)]
         sigma: f32,
         /// Noise level the photo's grain or JPEG damage already amounts to; only the
         /// difference up to --sigma is added (equal values: denoise the damage directly).
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = RestoreParams::default().damage)]
         damage: f32,
         /// Network evaluations.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = RestoreParams::default().nfe)]
         nfe: usize,
         #[arg(short, long)]
         output: PathBuf,

@@ -210,7 +210,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let mut progress = TerminalProgress::new("restore");
             let out = tasks::restore(model, &photo.rgb, &p, tiling, &mut progress)?;
             progress.finish();
-            let plan = Plan::restoration(sigma, nfe, damage)?;
+            let plan = tasks::restore_plan(&p)?;
             finish_task(
                 session,
                 &output,

@@ -155,7 +155,7 @@ pub(crate) fn execute(
             )
         }
         Job::Restore { image: img, params } => {
-            let plan = Plan::restoration(params.sigma, params.nfe, params.damage)?;
+            let plan = tasks::restore_plan(&params)?;
             image(
                 tasks::restore(model, &img, &params, tiling, monitor)?,
                 plan.to_string(),

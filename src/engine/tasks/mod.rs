@@ -13,7 +13,7 @@ pub use generate::{GenerateParams, generate};
 pub use inpaint::{InpaintParams, Renoise, inpaint};
 pub use interpolate::{Interpolator, slerp};
 pub use invert::{Inversion, invert, reconstruct};
-pub use restore::{RestoreParams, restore};
+pub use restore::{RestoreParams, restore, restore_plan};
 
 use super::mask::{Mask, Rect};
 use super::planar::Planar;

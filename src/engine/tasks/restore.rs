@@ -23,15 +23,25 @@ pub struct RestoreParams {
     pub damage: f32,
 }
 
+/// The recommended setting for typical JPEGs: read the damage as noise of level 0.05 and
+/// denoise it in one hop, without fresh noise on top.
 impl Default for RestoreParams {
     fn default() -> Self {
         Self {
-            sigma: 0.15,
-            nfe: 2,
+            sigma: 0.05,
+            nfe: 1,
             seed: 0,
-            damage: 0.0,
+            damage: 0.05,
         }
     }
+}
+
+/// The plan a restoration runs (also what its recipe records).
+pub fn restore_plan(p: &RestoreParams) -> Result<Plan> {
+    if !(0.002..=80.0).contains(&p.sigma) {
+        return Err(EngineError::SigmaOutOfRange(p.sigma));
+    }
+    Plan::restoration(p.sigma, p.nfe, p.damage)
 }
 
 pub fn restore(
@@ -41,10 +51,7 @@ pub fn restore(
     tiling: &Tiling,
     monitor: &mut dyn Monitor,
 ) -> Result<Output> {
-    if !(0.002..=80.0).contains(&p.sigma) {
-        return Err(EngineError::SigmaOutOfRange(p.sigma));
-    }
-    let plan = Plan::restoration(p.sigma, p.nfe, p.damage)?;
+    let plan = restore_plan(p)?;
     let mut out = model.run(
         image.clone(),
         &plan,

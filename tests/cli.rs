@@ -168,7 +168,26 @@ fn every_subcommand_on_a_small_photo() {
     }
     assert_ne!(a.get_pixel(30, 30), b.get_pixel(30, 30));
 
+    ok(&[
+        "inpaint",
+        &i,
+        "--mask",
+        &p("mask.png"),
+        "--levels",
+        "0.5,0.1",
+        "--content",
+        "fill",
+        "-o",
+        &p("inp-fill.png"),
+    ]);
+    assert_eq!(
+        recipe_of(&d.join("inp-fill.png"))["params"]["content"],
+        "Fill"
+    );
+
     ok(&["restore", &i, "--sigma", "0.2", "-o", &p("res.jpg")]);
+    ok(&["restore", &i, "--mirrors", "4", "-o", &p("res4.png")]);
+    assert_eq!(recipe_of(&d.join("res4.png"))["params"]["mirrors"], 4);
     assert!(
         std::fs::read(d.join("res.jpg"))
             .unwrap()
@@ -274,6 +293,10 @@ fn bad_input_gives_one_line_errors_and_no_output() {
     assert!(e.contains("16x16"), "{e}");
     let e = fails(&["restore", &g, "--sigma", "500", "-o", &o]);
     assert!(e.contains("500"), "{e}");
+    let e = fails(&["restore", &g, "--mirrors", "3", "-o", &o]);
+    assert!(e.contains("mirrored copies"), "{e}");
+    let e = fails(&["inpaint", &g, "--mask", &g, "--content", "blur", "-o", &o]);
+    assert!(e.contains("--content"), "{e}");
     fails(&[
         "invert",
         &g,

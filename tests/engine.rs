@@ -6,7 +6,7 @@ mod common;
 use bcm_studio::engine::mask::Mask;
 use bcm_studio::engine::network::UNetConfig;
 use bcm_studio::engine::schedule::{c_in, c_noise, c_out, c_skip};
-use bcm_studio::engine::tasks::{self, InpaintParams, Interpolator, RestoreParams};
+use bcm_studio::engine::tasks::{self, InpaintParams, Interpolator, MaskedContent, RestoreParams};
 use bcm_studio::engine::weights::{self, ModelCard};
 use bcm_studio::engine::{
     Bcm, EngineError, GenerationPreset, Monitor, NoiseRng, Plan, Planar, Progress, Tiling,
@@ -266,6 +266,54 @@ fn inpainting_changes_only_the_masked_region() {
 }
 
 #[test]
+fn inpainting_from_a_border_fill_removes_what_is_under_the_mask() {
+    // A smooth ramp with a white square on it; the mask covers the square.
+    let model = weights::default_model(&Device::flex()).unwrap();
+    let (h, w) = (64, 64);
+    let ramp = |x: usize| x as f32 / w as f32 - 0.5;
+    let mut photo = Planar::zeros(3, h, w);
+    let mut mask = Mask::empty(w, h);
+    for c in 0..3 {
+        for y in 0..h {
+            for x in 0..w {
+                let square = (24..40).contains(&y) && (24..40).contains(&x);
+                photo.data[(c * h + y) * w + x] = if square { 1.0 } else { ramp(x) };
+                if square {
+                    mask.data[y * w + x] = 1.0;
+                }
+            }
+        }
+    }
+    let error_to_ramp = |content| {
+        let p = InpaintParams {
+            levels: vec![0.3, 0.1],
+            grow: 2,
+            feather: 0,
+            content,
+            ..InpaintParams::default()
+        };
+        let out = tasks::inpaint(&model, &photo, &mask, &p, &whole(), &mut ()).unwrap();
+        let (mut sum, mut n) = (0.0, 0.0);
+        for c in 0..3 {
+            for y in 24..40 {
+                for x in 24..40 {
+                    sum += (out.image.data[(c * h + y) * w + x] - ramp(x)).abs();
+                    n += 1.0;
+                }
+            }
+        }
+        sum / n
+    };
+    let kept = error_to_ramp(MaskedContent::Original);
+    let removed = error_to_ramp(MaskedContent::Fill);
+    assert!(kept > 0.5, "a low strength keeps the square: error {kept}");
+    assert!(
+        removed < 0.15,
+        "the fill removes the square: error {removed}"
+    );
+}
+
+#[test]
 fn interpolation_endpoints_are_the_reconstructions() {
     let model = tiny_model(9);
     let a = picture(32, 32);
@@ -329,6 +377,7 @@ fn restoration_and_out_of_range_levels() {
             nfe: 2,
             seed: 1,
             damage: 0.0,
+            mirrors: 1,
         },
         &whole(),
         &mut (),
@@ -345,6 +394,7 @@ fn restoration_and_out_of_range_levels() {
             nfe: 1,
             seed: 9,
             damage: 0.05,
+            mirrors: 1,
         },
         &whole(),
         &mut (),
@@ -353,6 +403,32 @@ fn restoration_and_out_of_range_levels() {
     let mut hop = eval(&model, &x, 0.05, 0.002, &whole());
     hop.clamp_unit();
     assert!(max_abs_diff(&direct.image, &hop) < 1e-6);
+    // Two mirrored copies: the mean of the hop and the mirrored hop of the mirrored photo.
+    let two = RestoreParams {
+        sigma: 0.05,
+        damage: 0.05,
+        mirrors: 2,
+        ..RestoreParams::default()
+    };
+    let averaged = tasks::restore(&model, &x, &two, &whole(), &mut ()).unwrap();
+    assert_eq!(averaged.nfe, 2);
+    let flipped =
+        eval(&model, &x.mirrored(true, false), 0.05, 0.002, &whole()).mirrored(true, false);
+    let unclamped = eval(&model, &x, 0.05, 0.002, &whole());
+    let mut mean = unclamped.clone();
+    for (m, f) in mean.data.iter_mut().zip(&flipped.data) {
+        *m = ((*m + f) / 2.0).clamp(-1.0, 1.0);
+    }
+    assert!(max_abs_diff(&averaged.image, &mean) < 1e-5);
+    assert!(
+        max_abs_diff(&averaged.image, &hop) > 1e-4,
+        "the mirrored copy counts"
+    );
+    let three = RestoreParams { mirrors: 3, ..two };
+    assert!(matches!(
+        tasks::restore(&model, &x, &three, &whole(), &mut ()),
+        Err(EngineError::Parameter(_))
+    ));
     for bad in [0.0f32, 100.0, f32::NAN] {
         assert!(
             tasks::restore(
@@ -363,6 +439,7 @@ fn restoration_and_out_of_range_levels() {
                     nfe: 1,
                     seed: 0,
                     damage: 0.0,
+                    mirrors: 1,
                 },
                 &whole(),
                 &mut ()

@@ -351,23 +351,27 @@ fn denoising_warm_up_loss_matches_a_hand_computation() {
         },
     ];
     let fill = |v: [f32; 2]| constant_per_image(&v, [b, c, h, w], &device);
-    let got = denoise_loss(&net, fill(x0_val), fill(z_val), &times, 0)
-        .parts()
-        .total;
-    let mut expected = 0.0;
-    for k in 0..b {
-        let (x0, z, t) = (
-            f64::from(x0_val[k]),
-            f64::from(z_val[k]),
-            f64::from(times[k].t),
+    // The clean crops as input, then damaged ones (the target stays the clean crop).
+    for input_val in [x0_val, [0.1f32, 0.3]] {
+        let got = denoise_loss(&net, fill(x0_val), fill(input_val), fill(z_val), &times, 0)
+            .parts()
+            .total;
+        let mut expected = 0.0;
+        for k in 0..b {
+            let (x0, input, z, t) = (
+                f64::from(x0_val[k]),
+                f64::from(input_val[k]),
+                f64::from(z_val[k]),
+                f64::from(times[k].t),
+            );
+            let f = f64::from(c_skip(times[k].t, SIGMA_MIN)) * (input + t * z);
+            let lambda = (t * t + 0.25) / (t * t * 0.25);
+            expected += lambda * (f - x0).powi(2);
+        }
+        expected /= b as f64;
+        assert!(
+            (f64::from(got) - expected).abs() < 1e-4 * expected,
+            "{got} vs {expected}"
         );
-        let f = f64::from(c_skip(times[k].t, SIGMA_MIN)) * (x0 + t * z);
-        let lambda = (t * t + 0.25) / (t * t * 0.25);
-        expected += lambda * (f - x0).powi(2);
     }
-    expected /= b as f64;
-    assert!(
-        (f64::from(got) - expected).abs() < 1e-4 * expected,
-        "{got} vs {expected}"
-    );
 }

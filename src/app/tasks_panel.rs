@@ -6,7 +6,7 @@ use egui::{Color32, Ui};
 use super::brush::Tool;
 use super::canvas::Canvas;
 use crate::engine::GenerationPreset;
-use crate::engine::tasks::{Renoise, RestoreParams};
+use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskKind {
@@ -26,9 +26,11 @@ pub struct TaskSettings {
     pub grow: usize,
     pub feather: usize,
     pub renoise: Renoise,
+    pub content: MaskedContent,
     pub restore_sigma: f32,
     pub restore_damage: f32,
     pub restore_nfe: usize,
+    pub restore_mirrors: usize,
     pub edit_sigma: f32,
     pub edit_nfe: usize,
     pub gen_width: usize,
@@ -47,9 +49,11 @@ impl Default for TaskSettings {
             grow: 4,
             feather: 8,
             renoise: Renoise::Fresh,
+            content: MaskedContent::Original,
             restore_sigma: restore.sigma,
             restore_damage: restore.damage,
             restore_nfe: restore.nfe,
+            restore_mirrors: restore.mirrors,
             edit_sigma: 2.0,
             edit_nfe: 2,
             gen_width: 256,
@@ -84,6 +88,22 @@ pub enum PanelAction {
     ClearStrokes,
     LoadMask,
     SaveMask,
+}
+
+/// A labelled row of exclusive choices, each with its tooltip.
+fn choice_row<T: PartialEq + Copy>(
+    ui: &mut Ui,
+    (label, tip): (&str, &str),
+    value: &mut T,
+    options: &[(T, &str, &str)],
+) {
+    ui.horizontal(|ui| {
+        ui.label(label).on_hover_text(tip);
+        for &(option, text, option_tip) in options {
+            ui.selectable_value(value, option, text)
+                .on_hover_text(option_tip);
+        }
+    });
 }
 
 fn seed_row(ui: &mut Ui, seed: &mut u64) {
@@ -217,18 +237,43 @@ pub fn tasks_ui(
                 .on_hover_text("Noise level the fill starts from. 80 invents the area from scratch; a few units keeps the layout under the mask.");
             ui.add(egui::Slider::new(&mut s.inpaint_steps, 1..=12).text("steps"))
                 .on_hover_text("Levels of the replacement loop; more blends the fill better into its surroundings.");
+            choice_row(
+                ui,
+                (
+                    "start from",
+                    "What the loop starts from inside the mask; it matters below strength ~10.",
+                ),
+                &mut s.content,
+                &[
+                    (
+                        MaskedContent::Original,
+                        "original",
+                        "The pixels under the mask: a low strength keeps their layout.",
+                    ),
+                    (
+                        MaskedContent::Fill,
+                        "fill from border",
+                        "A smooth fill from the colours around the mask: with a low strength, removes what is under it.",
+                    ),
+                ],
+            );
             ui.add(egui::Slider::new(&mut s.grow, 0..=64).text("grow px"))
                 .on_hover_text("Dilate the painted mask before filling.");
             ui.add(egui::Slider::new(&mut s.feather, 0..=64).text("feather px"))
                 .on_hover_text("Soft edge between the fill and the photo.");
-            ui.horizontal(|ui| {
-                ui.label("re-noise")
-                    .on_hover_text("How the estimate goes back up to each level.");
-                ui.selectable_value(&mut s.renoise, Renoise::Fresh, "fresh")
-                    .on_hover_text("Add fresh noise (1 NFE per step).");
-                ui.selectable_value(&mut s.renoise, Renoise::Invert, "BCM inversion")
-                    .on_hover_text("Invert with the BCM (2 NFE per step): keeps more structure.");
-            });
+            choice_row(
+                ui,
+                ("re-noise", "How the estimate goes back up to each level."),
+                &mut s.renoise,
+                &[
+                    (Renoise::Fresh, "fresh", "Add fresh noise (1 NFE per step)."),
+                    (
+                        Renoise::Invert,
+                        "BCM inversion",
+                        "Invert with the BCM (2 NFE per step): keeps more structure.",
+                    ),
+                ],
+            );
             let nfe = s.inpaint_steps * if s.renoise == Renoise::Invert { 2 } else { 1 };
             ui.label(format!("levels {:?} — {nfe} NFE", s.inpaint_levels()));
         }
@@ -239,6 +284,20 @@ pub fn tasks_ui(
                 .on_hover_text("How noisy the photo already is: its grain or JPEG damage read as a noise level (0.03–0.08 for typical JPEGs). Only the difference up to the strength is added as fresh noise.");
             ui.add(egui::Slider::new(&mut s.restore_nfe, 1..=4).text("NFE"))
                 .on_hover_text("Passes; each repeats at half the level.");
+            let each = "Each copy costs the NFE again.";
+            choice_row(
+                ui,
+                (
+                    "mirrored copies",
+                    "Restore mirrored copies and average them: a little cleaner.",
+                ),
+                &mut s.restore_mirrors,
+                &[
+                    (1, "1", "The photo as it is."),
+                    (2, "2", each),
+                    (4, "4", each),
+                ],
+            );
         }
         TaskKind::Edit => {
             ui.add(egui::Slider::new(&mut s.edit_sigma, 0.1..=20.0).logarithmic(true).text("σ edit"))

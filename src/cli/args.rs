@@ -124,6 +124,10 @@ pub enum Command {
         /// Re-noising in the loop: fresh (1 NFE per level) or invert (BCM inversion, 2 NFE).
         #[arg(long, default_value = "fresh")]
         renoise: String,
+        /// What the loop starts from inside the mask: original (the pixels there) or fill (a
+        /// smooth fill from the border; with low levels this removes what is under the mask).
+        #[arg(long, default_value = "original")]
+        content: String,
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -140,6 +144,9 @@ pub enum Command {
         /// Network evaluations.
         #[arg(long, default_value_t = RestoreParams::default().nfe)]
         nfe: usize,
+        /// Restore 1, 2 or 4 mirrored copies and average them (each costs --nfe).
+        #[arg(long, default_value_t = RestoreParams::default().mirrors)]
+        mirrors: usize,
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -209,6 +216,10 @@ pub enum Command {
         /// Photo decoding threads.
         #[arg(long)]
         loader_threads: Option<usize>,
+        /// Denoising objective: share of crops JPEG-compressed (quality 8-60) before noise is
+        /// added, the target staying clean; teaches restoration of compressed photos.
+        #[arg(long)]
+        jpeg_fraction: Option<f64>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -3,22 +3,25 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use bcm_studio::engine::tasks::{InpaintParams, RestoreParams};
+use bcm_studio::engine::tasks::{InpaintParams, RestoreParams, restore_nfe};
 use bcm_studio::engine::train::data::{CropSpec, PhotoCache, PhotoSet, validation_batch};
 use bcm_studio::engine::train::validate::{images, inpainting, jpeg_restoration, reconstruction};
 
 use super::common::Session;
 
-/// JPEG restorations measured: (quality, σ, damage, NFE). The first of each quality adds
-/// fresh noise on top of the damage; the others read the damage itself as noise of that level
-/// and denoise it directly, which keeps more detail.
-const RESTORATIONS: [(u8, f32, f32, usize); 6] = [
-    (10, 0.05, 0.0, 2),
-    (10, 0.05, 0.05, 1),
-    (10, 0.08, 0.08, 1),
-    (30, 0.05, 0.0, 2),
-    (30, 0.03, 0.03, 1),
-    (30, 0.05, 0.05, 1),
+/// JPEG restorations measured: (quality, σ, damage, NFE, mirrored copies). The first of each
+/// quality adds fresh noise on top of the damage; the others read the damage itself as noise
+/// of that level and denoise it directly, which keeps more detail; the last averages four
+/// mirrored copies.
+const RESTORATIONS: [(u8, f32, f32, usize, usize); 8] = [
+    (10, 0.05, 0.0, 2, 1),
+    (10, 0.05, 0.05, 1, 1),
+    (10, 0.08, 0.08, 1, 1),
+    (10, 0.08, 0.08, 1, 4),
+    (30, 0.05, 0.0, 2, 1),
+    (30, 0.03, 0.03, 1, 1),
+    (30, 0.05, 0.05, 1, 1),
+    (30, 0.03, 0.03, 1, 4),
 ];
 
 pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Result<()> {
@@ -55,16 +58,23 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
             "| reconstruction (invert to 80, generate back) | PSNR {p:.2} dB, SSIM {s:.3} | {nfe} + {nfe} |"
         );
     }
-    for (quality, sigma, damage, nfe) in RESTORATIONS {
+    for (quality, sigma, damage, nfe, mirrors) in RESTORATIONS {
         let params = RestoreParams {
             sigma,
             nfe,
             seed: 0,
             damage,
+            mirrors,
         };
+        let copies = if mirrors > 1 {
+            format!(", {mirrors} mirrored copies")
+        } else {
+            String::new()
+        };
+        let nfe = restore_nfe(&params)?;
         let (before, after) = jpeg_restoration(model, &val, quality, &params)?;
         println!(
-            "| JPEG q={quality} restoration (σ {sigma}, damage {damage}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
+            "| JPEG q={quality} restoration (σ {sigma}, damage {damage}{copies}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
             after - before,
         );
     }

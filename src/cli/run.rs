@@ -3,7 +3,9 @@
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::mask::Mask;
 use bcm_studio::engine::planar::latent_preview;
-use bcm_studio::engine::tasks::{self, EditParams, InpaintParams, Renoise, RestoreParams};
+use bcm_studio::engine::tasks::{
+    self, EditParams, InpaintParams, MaskedContent, Renoise, RestoreParams,
+};
 use bcm_studio::engine::{GenerationPreset, Plan};
 use bcm_studio::photo::{self, Recipe};
 use serde_json::json;
@@ -161,6 +163,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             grow,
             feather,
             renoise,
+            content,
             output,
         } => {
             check_output(&output, &[&input, &mask], &session.args)?;
@@ -172,11 +175,17 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 "invert" => Renoise::Invert,
                 other => bail!("--renoise must be fresh or invert, got {other}"),
             };
+            let content = match content.as_str() {
+                "original" => MaskedContent::Original,
+                "fill" => MaskedContent::Fill,
+                other => bail!("--content must be original or fill, got {other}"),
+            };
             let p = InpaintParams {
                 levels: levels.clone(),
                 grow,
                 feather,
                 renoise,
+                content,
                 seed,
                 ..InpaintParams::default()
             };
@@ -188,8 +197,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 .map(|l| l.to_string())
                 .collect::<Vec<_>>()
                 .join(" > ");
-            let params =
-                json!({"grow": grow, "feather": feather, "renoise": format!("{renoise:?}")});
+            let params = json!({"grow": grow, "feather": feather, "renoise": format!("{renoise:?}"), "content": format!("{content:?}")});
             finish_task(session, &output, &photo, &out, "inpaint", schedule, params)?;
         }
         Command::Restore {
@@ -197,6 +205,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             sigma,
             damage,
             nfe,
+            mirrors,
             output,
         } => {
             check_output(&output, &[&input], &session.args)?;
@@ -206,6 +215,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 nfe,
                 seed,
                 damage,
+                mirrors,
             };
             let mut progress = TerminalProgress::new("restore");
             let out = tasks::restore(model, &photo.rgb, &p, tiling, &mut progress)?;
@@ -218,7 +228,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 &out,
                 "restore",
                 plan.to_string(),
-                json!({"sigma": sigma, "damage": damage}),
+                json!({"sigma": sigma, "damage": damage, "mirrors": mirrors}),
             )?;
         }
         Command::Edit {

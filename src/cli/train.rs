@@ -76,6 +76,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         s1,
         init,
         loader_threads,
+        jpeg_fraction,
     } = command
     else {
         bail!("not a train command");
@@ -130,6 +131,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = loader_threads {
             config.loader_threads = v;
+        }
+        if let Some(v) = jpeg_fraction {
+            config.jpeg_fraction = v;
         }
         config.init = init;
         Trainer::start(config, &out, device)?

@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod error;
+pub mod fill;
 pub mod mask;
 pub mod model;
 pub mod network;

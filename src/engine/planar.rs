@@ -135,6 +135,24 @@ impl Planar {
         Planar { data, ..*self }
     }
 
+    /// The image mirrored left-right and/or top-bottom (its own inverse).
+    pub fn mirrored(&self, horizontal: bool, vertical: bool) -> Planar {
+        let (h, w) = (self.height, self.width);
+        let mut data = Vec::with_capacity(self.data.len());
+        for c in 0..self.channels {
+            for y in 0..h {
+                let sy = if vertical { h - 1 - y } else { y };
+                let row = &self.data[(c * h + sy) * w..(c * h + sy + 1) * w];
+                if horizontal {
+                    data.extend(row.iter().rev());
+                } else {
+                    data.extend_from_slice(row);
+                }
+            }
+        }
+        Planar { data, ..*self }
+    }
+
     pub fn clamp_unit(&mut self) {
         for v in &mut self.data {
             *v = v.clamp(-1.0, 1.0);

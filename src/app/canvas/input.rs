@@ -58,6 +58,7 @@ impl Canvas {
     ) {
         if self.panning(ui, response) {
             self.view.pan(response.drag_delta());
+            self.fitted = false;
         }
         if response.hovered() {
             let (scroll, pointer) = ui.input(|i| (i.smooth_scroll_delta.y, i.pointer.hover_pos()));
@@ -67,6 +68,7 @@ impl Canvas {
                 && let Some(p) = pointer
             {
                 self.view.zoom_at(rect, p, factor);
+                self.fitted = false;
             }
         }
         let _ = size;

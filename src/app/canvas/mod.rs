@@ -29,7 +29,9 @@ pub struct Canvas {
     pub split: f32,
     /// Show the document instead of the staged result (toggle with C).
     pub show_before: bool,
-    fit_pending: bool,
+    /// The view follows the canvas size (after Fit, until the user zooms or pans), so panels
+    /// settling or the window resizing keep the whole photo in view.
+    fitted: bool,
     image: Option<TextureHandle>,
     mask: Option<TextureHandle>,
     strokes: Option<TextureHandle>,
@@ -52,7 +54,7 @@ impl Default for Canvas {
             show_mask: true,
             split: 0.5,
             show_before: false,
-            fit_pending: true,
+            fitted: true,
             image: None,
             mask: None,
             strokes: None,
@@ -90,7 +92,7 @@ impl Canvas {
         self.staged = None;
         self.level = None;
         self.stroke = None;
-        self.fit_pending = true;
+        self.fitted = true;
         self.alpha = doc
             .original
             .color()
@@ -99,12 +101,13 @@ impl Canvas {
     }
 
     pub fn fit(&mut self) {
-        self.fit_pending = true;
+        self.fitted = true;
     }
 
     /// Zoom so one image pixel is one screen point, keeping the centre.
     pub fn actual_size(&mut self) {
         self.view.zoom = 1.0;
+        self.fitted = false;
     }
 
     pub fn is_stroking(&self) -> bool {
@@ -224,9 +227,8 @@ impl Canvas {
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
         self.last_rect = rect;
         let size = Vec2::new(doc.width() as f32, doc.height() as f32);
-        if self.fit_pending && rect.width() > 1.0 {
+        if self.fitted && rect.width() > 1.0 {
             self.view = View::fit(rect, size);
-            self.fit_pending = false;
         }
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_gray(32));

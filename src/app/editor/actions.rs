@@ -34,10 +34,11 @@ impl Editor {
                     grow: s.grow,
                     feather: s.feather,
                     renoise: s.renoise,
+                    content: s.content,
                     seed,
                     ..InpaintParams::default()
                 };
-                let p = json!({"levels": params.levels, "grow": s.grow, "feather": s.feather, "renoise": format!("{:?}", s.renoise)});
+                let p = json!({"levels": params.levels, "grow": s.grow, "feather": s.feather, "renoise": format!("{:?}", s.renoise), "content": format!("{:?}", s.content)});
                 (
                     Job::Inpaint {
                         image: doc.image.clone(),
@@ -53,6 +54,7 @@ impl Editor {
                     nfe: s.restore_nfe,
                     seed,
                     damage: s.restore_damage,
+                    mirrors: s.restore_mirrors,
                 };
                 (
                     Job::Restore {
@@ -61,7 +63,7 @@ impl Editor {
                     },
                     (
                         "restore",
-                        json!({"sigma": s.restore_sigma, "damage": s.restore_damage}),
+                        json!({"sigma": s.restore_sigma, "damage": s.restore_damage, "mirrors": s.restore_mirrors}),
                     ),
                 )
             }

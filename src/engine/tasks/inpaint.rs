@@ -6,6 +6,7 @@
 //! original pixels with [`Output::mask`], so pixels outside the mask stay bit-identical.
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::fill::harmonic_fill;
 use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
 use crate::engine::noise::NoiseRng;
@@ -25,6 +26,16 @@ pub enum Renoise {
     Invert,
 }
 
+/// What the loop starts from inside the mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MaskedContent {
+    /// The photo's own pixels: at low strength the result keeps their layout.
+    Original,
+    /// A smooth fill from the mask's border (what removing an object needs): at low
+    /// strength the network only adds texture to the surrounding colours.
+    Fill,
+}
+
 #[derive(Debug, Clone)]
 pub struct InpaintParams {
     /// Noise levels of the loop, decreasing. The first sets the strength: 80 fills from
@@ -37,6 +48,7 @@ pub struct InpaintParams {
     /// Pixels of context around the mask that the network sees.
     pub context: usize,
     pub renoise: Renoise,
+    pub content: MaskedContent,
     pub seed: u64,
 }
 
@@ -48,6 +60,7 @@ impl Default for InpaintParams {
             feather: 8,
             context: 64,
             renoise: Renoise::Fresh,
+            content: MaskedContent::Original,
             seed: 0,
         }
     }
@@ -110,7 +123,10 @@ pub fn inpaint(
     let mut rng = NoiseRng::new(p.seed);
     let total = p.nfe();
     let mut nfe = 0;
-    let mut estimate = y.clone();
+    let mut estimate = match p.content {
+        MaskedContent::Original => y.clone(),
+        MaskedContent::Fill => y.blend(&harmonic_fill(&y, &m.data), &m.data),
+    };
     for &tau in &p.levels {
         if monitor.cancelled() {
             return Err(EngineError::Cancelled);

@@ -10,10 +10,10 @@ mod restore;
 
 pub use edit::{EditParams, edit, edit_plan};
 pub use generate::{GenerateParams, generate};
-pub use inpaint::{InpaintParams, Renoise, inpaint};
+pub use inpaint::{InpaintParams, MaskedContent, Renoise, inpaint};
 pub use interpolate::{Interpolator, slerp};
 pub use invert::{Inversion, invert, reconstruct};
-pub use restore::{RestoreParams, restore, restore_plan};
+pub use restore::{RestoreParams, restore, restore_nfe, restore_plan};
 
 use super::mask::{Mask, Rect};
 use super::planar::Planar;

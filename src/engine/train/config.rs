@@ -52,6 +52,11 @@ pub struct TrainConfig {
     pub init: Option<PathBuf>,
     /// Photo decoding threads.
     pub loader_threads: usize,
+    /// Denoising objective only: the share of crops whose input is JPEG-compressed (quality
+    /// 8–60) before the noise is added, while the target stays the clean crop. Teaches the
+    /// denoiser to treat compression damage as noise, which is what restoration relies on.
+    #[serde(default)]
+    pub jpeg_fraction: f64,
 }
 
 impl TrainConfig {
@@ -84,6 +89,7 @@ impl TrainConfig {
             seed: 0,
             init: None,
             loader_threads: 1,
+            jpeg_fraction: 0.0,
         })
     }
 
@@ -117,6 +123,12 @@ impl TrainConfig {
         }
         if self.s0 == 0 || self.s1 < self.s0 {
             return bad("curriculum needs 0 < s0 <= s1");
+        }
+        if !(0.0..=1.0).contains(&self.jpeg_fraction) {
+            return bad("JPEG input share must be in [0, 1]");
+        }
+        if self.jpeg_fraction > 0.0 && self.objective != Objective::Denoise {
+            return bad("JPEG inputs apply to the denoising objective only");
         }
         if self.objective == Objective::Bct && !self.model.bidirectional {
             return bad("bidirectional training needs a bidirectional model");

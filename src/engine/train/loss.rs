@@ -114,9 +114,12 @@ pub fn bct_loss(
 
 /// EDM denoising loss on the clean end of the BCM: mean of λ(t)·‖f(x_t, t, σ_min) − x0‖²/D
 /// with λ(t) = (t² + σd²)/(t·σd)², which weights the network's own output F equally at all t.
+/// x_t = input + t·z, where `input` is `x0` itself or a damaged copy of it (restoration-aware
+/// training).
 pub fn denoise_loss(
     net: &UNet,
     x0: Tensor<4>,
+    input: Tensor<4>,
     z: Tensor<4>,
     times: &[Times],
     dropout_seed: u64,
@@ -124,7 +127,7 @@ pub fn denoise_loss(
     let [b, c, h, w] = x0.dims();
     let t: Vec<f32> = times.iter().map(|s| s.t).collect();
     let floor = vec![SIGMA_MIN; times.len()];
-    let x_t = x0.clone() + z * column(t.clone(), &x0);
+    let x_t = input + z * column(t.clone(), &x0);
     let f = Bcm::forward_with(net, x_t, &t, &floor, Some(&DropoutMasks::new(dropout_seed)));
     let sd2 = f64::from(crate::engine::schedule::SIGMA_DATA).powi(2);
     let weight: Vec<f32> = t

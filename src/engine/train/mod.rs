@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod curriculum;
 pub mod data;
+pub mod degrade;
 pub mod driver;
 pub mod ema;
 pub mod error;

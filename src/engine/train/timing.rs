@@ -38,7 +38,7 @@ pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result
             &ad,
         );
         let times = draw_times(config.objective, &sampler, &mut rng, b);
-        let loss = objective_loss(config.objective, &net, x0, z, &times, k as u64);
+        let loss = objective_loss(config.objective, &net, x0, None, z, &times, k as u64);
         net = descend(loss, net, &mut optim, config.lr, k as u64)?.0;
         device
             .sync()

@@ -16,6 +16,7 @@ use super::checkpoint::{self, CheckpointState};
 use super::config::{Objective, TrainConfig};
 use super::curriculum::Curriculum;
 use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
+use super::degrade;
 use super::ema;
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
@@ -235,6 +236,23 @@ impl Trainer {
         )
     }
 
+    /// JPEG-damaged network inputs when the run asks for them.
+    fn damaged_input(
+        &self,
+        batch: &Batch,
+        device: &Device,
+    ) -> Result<Option<Tensor<4>>, TrainError> {
+        if self.config.jpeg_fraction <= 0.0 {
+            return Ok(None);
+        }
+        let data = degrade::jpeg_inputs(batch, self.config.jpeg_fraction, self.config.seed)?;
+        let p = batch.patch;
+        Ok(Some(Tensor::from_data(
+            TensorData::new(data, [batch.size, 3, p, p]),
+            device,
+        )))
+    }
+
     /// One optimiser step.
     pub fn step(&mut self) -> Result<StepReport, TrainError> {
         let started = Instant::now();
@@ -258,10 +276,12 @@ impl Trainer {
             &ad,
         );
         let dropout_seed: u64 = rng.random();
+        let input = self.damaged_input(&batch, &ad)?;
         let loss = objective_loss(
             self.config.objective,
             &self.net,
             x0,
+            input,
             z,
             &times,
             dropout_seed,
@@ -292,8 +312,16 @@ impl Trainer {
     pub fn card(&self) -> ModelCard {
         let mut card = ModelCard::new(&run_name(&self.run), self.config.model.clone());
         card.steps = self.step;
+        let jpeg = if self.config.jpeg_fraction > 0.0 {
+            format!(
+                " ({:.0} % of inputs JPEG-compressed)",
+                self.config.jpeg_fraction * 100.0
+            )
+        } else {
+            String::new()
+        };
         card.notes = format!(
-            "{:?} training, preset {}, batch {}, patch {}, {:.1} h, data {}",
+            "{:?} training{jpeg}, preset {}, batch {}, patch {}, {:.1} h, data {}",
             self.config.objective,
             self.config.preset,
             self.config.batch,
@@ -378,11 +406,13 @@ pub(super) fn draw_times(
         .collect()
 }
 
-/// The loss of an objective for one batch.
+/// The loss of an objective for one batch. `input`: damaged copies of the crops for the
+/// denoising objective (None: the clean crops).
 pub(super) fn objective_loss(
     objective: Objective,
     net: &UNet,
     x0: Tensor<4>,
+    input: Option<Tensor<4>>,
     z: Tensor<4>,
     times: &[Times],
     seed: u64,
@@ -390,7 +420,10 @@ pub(super) fn objective_loss(
     match objective {
         Objective::Bct => bct_loss(net, x0, z, times, seed, true),
         Objective::Ct => bct_loss(net, x0, z, times, seed, false),
-        Objective::Denoise => denoise_loss(net, x0, z, times, seed),
+        Objective::Denoise => {
+            let input = input.unwrap_or_else(|| x0.clone());
+            denoise_loss(net, x0, input, z, times, seed)
+        }
     }
 }
 

@@ -174,35 +174,10 @@ pub fn square_hole(w: usize, h: usize) -> Mask {
     m
 }
 
-/// Baseline fill: harmonic (membrane) interpolation of the hole from its border, by Jacobi
-/// iterations — what "diffusion fill" tools do.
+/// Baseline fill: harmonic (membrane) interpolation of the hole from its border — what
+/// "diffusion fill" tools do.
 pub fn diffusion_fill(img: &Planar, hole: &Mask) -> Planar {
-    let mut out = img.clone();
-    let (w, h, n) = (img.width, img.height, img.pixels());
-    let inside: Vec<usize> = (0..n).filter(|&i| hole.data[i] > 0.0).collect();
-    for c in 0..img.channels {
-        let plane = &mut out.data[c * n..(c + 1) * n];
-        for &i in &inside {
-            plane[i] = 0.0;
-        }
-        for _ in 0..2000 {
-            let prev = plane.to_vec();
-            for &i in &inside {
-                let (y, x) = (i / w, i % w);
-                let mut acc = 0.0;
-                let mut k = 0.0;
-                for (dy, dx) in [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)] {
-                    let (yy, xx) = (y as i64 + dy, x as i64 + dx);
-                    if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
-                        acc += prev[yy as usize * w + xx as usize];
-                        k += 1.0;
-                    }
-                }
-                plane[i] = acc / k;
-            }
-        }
-    }
-    out
+    crate::engine::fill::harmonic_fill(img, &hole.data)
 }
 
 /// PSNR inside the hole only.

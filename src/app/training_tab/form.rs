@@ -86,6 +86,10 @@ impl TrainingTab {
                 ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
                     .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
             });
+            if f.objective == Objective::Denoise {
+                ui.add(egui::Slider::new(&mut f.jpeg_fraction, 0.0..=1.0).text("JPEG inputs"))
+                    .on_hover_text("Share of crops JPEG-compressed (quality 8-60) before the noise, the target staying clean: the model learns to remove compression damage, which Restore relies on.");
+            }
             ui.add(egui::Slider::new(&mut f.batch, 1..=64).text("batch")).on_hover_text("Crops per step. Memory grows with it.");
             ui.add(egui::Slider::new(&mut f.patch, 16..=256).step_by(16.0).text("patch px")).on_hover_text("Side of the square training crops.");
             ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after a 500-step warm-up.");
@@ -175,6 +179,9 @@ impl TrainingTab {
         config.validate_every = f.sample_every;
         config.init = f.continue_from.clone();
         config.objective = f.objective;
+        if f.objective == Objective::Denoise {
+            config.jpeg_fraction = f.jpeg_fraction;
+        }
         if f.objective == Objective::Ct {
             config.model.bidirectional = false;
         }

@@ -43,6 +43,8 @@ pub struct Form {
     pub steps: u64,
     pub checkpoint_every: u64,
     pub sample_every: u64,
+    /// Denoising warm-up: share of JPEG-compressed inputs.
+    pub jpeg_fraction: f64,
 }
 
 impl Default for Form {
@@ -60,6 +62,7 @@ impl Default for Form {
             steps: c.as_ref().map_or(2000, |c| c.total_steps),
             checkpoint_every: 100,
             sample_every: 100,
+            jpeg_fraction: 0.0,
         }
     }
 }

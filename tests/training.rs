@@ -375,3 +375,18 @@ fn denoising_warm_up_loss_matches_a_hand_computation() {
         );
     }
 }
+
+#[test]
+fn inversion_level_measures_the_noise_the_latent_carries() {
+    use bcm_studio::engine::train::validate::inversion_level;
+    use bcm_studio::engine::{Bcm, Planar};
+    // Fresh network: F = 0, so the inversion of a grey photo is c_skip(0.07, 80)·0.07·z.
+    let model = Bcm::random(UNetConfig::tiny(), 1, &Device::flex()).unwrap();
+    let grey = Planar::zeros(3, 64, 64);
+    let got = inversion_level(&model, &[grey]).unwrap();
+    let expected = f64::from(c_skip(0.07, 80.0)) * 0.07;
+    assert!(
+        (got - expected).abs() < 0.03 * expected,
+        "{got} vs {expected}"
+    );
+}

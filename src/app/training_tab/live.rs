@@ -112,6 +112,10 @@ impl TrainingTab {
                 ));
                 p.line(Line::new("denoising PSNR from σ 0.2", PlotPoints::from(pd)));
             });
+        if let Some(sigma) = self.live.inversion_sigma {
+            ui.label(format!("inversion to 80 reaches σ {sigma:.1}"))
+                .on_hover_text("RMS of (latent − photo) after a one-hop inversion; 80 when exact. Well below 80, generation back from the latent fails and reconstruction PSNR drops.");
+        }
         if self.live.sample_tex.is_none()
             && let Some(path) = &self.live.sample
             && let Ok(img) = crate::photo::load(path)

@@ -80,6 +80,8 @@ struct Live {
     psnr1: Vec<[f64; 2]>,
     psnr2: Vec<[f64; 2]>,
     psnr_denoise: Vec<[f64; 2]>,
+    /// Latest noise level the one-hop inversion reaches (80 when exact).
+    inversion_sigma: Option<f64>,
     started: Option<(Instant, u64)>,
     images_per_step: usize,
     paused: bool,
@@ -317,6 +319,7 @@ impl TrainingTab {
                     self.live.psnr1.push([v.step as f64, v.psnr_nfe1]);
                     self.live.psnr2.push([v.step as f64, v.psnr_nfe2]);
                     self.live.psnr_denoise.push([v.step as f64, v.psnr_denoise]);
+                    self.live.inversion_sigma = Some(v.inversion_sigma);
                 }
                 TrainingEvent::Progress(TrainEvent::Samples { path, .. }) => {
                     self.live.sample = Some(path);

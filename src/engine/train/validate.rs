@@ -231,7 +231,28 @@ pub struct ValReport {
     pub ssim_nfe2: f64,
     /// PSNR of one-step denoising from σ = 0.2 (what restoration relies on).
     pub psnr_denoise: f64,
+    /// Noise level the one-hop inversion to 80 reaches (see [`inversion_level`]).
+    pub inversion_sigma: f64,
     pub images: usize,
+}
+
+/// The noise level a one-hop inversion to 80 actually reaches: the RMS of (latent − photo),
+/// 80 for an exact inversion. A denoiser that under-estimates the noise at 0.07, where the
+/// inversion starts, lands lower, and generation back from 80 then fails.
+pub fn inversion_level(model: &Bcm, images: &[Planar]) -> EngineResult<f64> {
+    let plan = crate::engine::plan::Plan::inversion(1, 80.0)?;
+    let mut total = 0.0;
+    for (k, img) in images.iter().enumerate() {
+        let latent = model.run(
+            img.clone(),
+            &plan,
+            &mut crate::engine::NoiseRng::new(k as u64),
+            &whole(),
+            &mut (),
+        )?;
+        total += (latent.mse(img)).sqrt();
+    }
+    Ok(total / images.len().max(1) as f64)
 }
 
 /// Mean PSNR of one jump f(x0 + σz, σ, σ_min) back to the photo.
@@ -266,6 +287,7 @@ pub fn validation(model: &Bcm, val: &[Planar], step: u64) -> EngineResult<ValRep
         psnr_nfe2: p2,
         ssim_nfe2: s2,
         psnr_denoise: denoising(model, val, 0.2)?,
+        inversion_sigma: inversion_level(model, val)?,
         images: val.len(),
     })
 }

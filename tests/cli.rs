@@ -368,7 +368,9 @@ fn eval_prints_the_model_card_table() {
         "| 4 + 4 |",
         "JPEG q=10",
         "JPEG q=30",
-        "inpainting",
+        "4 mirrored copies) |",
+        "inpainting,",
+        "inpainting, from a border fill",
     ] {
         assert!(table.contains(row), "missing {row:?} in\n{table}");
     }

@@ -283,11 +283,16 @@ fn a_consistency_model_becomes_an_equal_bcm() {
     device.seed(2);
     cm.net = common::jitter(cm.net, 0.05);
     let cm_path = d.join("cm.safetensors");
-    weights::save(&cm, &ModelCard::new("cm", cm_config), &cm_path).unwrap();
+    let mut card = ModelCard::new("cm", cm_config);
+    card.steps = 1234;
+    weights::save(&cm, &card, &cm_path).unwrap();
 
     let mut config = tiny_config(&d.join("photos"));
     config.init = Some(cm_path);
     let t = Trainer::start(config, &d.join("run"), &device).unwrap();
+    // The new run's cards count the steps behind its starting weights.
+    assert_eq!(t.card().steps, 1234);
+    assert!(t.card().notes.contains("cm.safetensors (1234 steps)"));
     let bcm = t.ema_model();
     assert!(bcm.config.bidirectional && bcm.net.is_bidirectional());
     let x = common::noise_image(16, 16, 1.0, 3);

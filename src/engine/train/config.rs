@@ -50,6 +50,9 @@ pub struct TrainConfig {
     /// Start from these weights (a model file or a run's checkpoint) instead of random ones.
     #[serde(default)]
     pub init: Option<PathBuf>,
+    /// Training steps behind the `init` weights (from their card), counted in this run's cards.
+    #[serde(default)]
+    pub init_steps: u64,
     /// Photo decoding threads.
     pub loader_threads: usize,
     /// Denoising objective only: the share of crops whose input is JPEG-compressed (quality
@@ -88,6 +91,7 @@ impl TrainConfig {
             s1: 1280,
             seed: 0,
             init: None,
+            init_steps: 0,
             loader_threads: 1,
             jpeg_fraction: 0.0,
         })

@@ -83,6 +83,8 @@ fn initial_net(config: &mut TrainConfig, device: &Device) -> Result<UNet, TrainE
         return Ok(config.model.init(device));
     };
     let model = weights::load(path, device)?;
+    let card = std::fs::read(weights::card_path(path)).map_err(|e| run_err(path, e))?;
+    config.init_steps = weights::parse_card(&card, &path.display().to_string())?.steps;
     let mut net = model.net;
     let mut model_config = model.config;
     if config.objective == Objective::Bct && !model_config.bidirectional {
@@ -311,7 +313,7 @@ impl Trainer {
     /// The model card written with the EMA weights.
     pub fn card(&self) -> ModelCard {
         let mut card = ModelCard::new(&run_name(&self.run), self.config.model.clone());
-        card.steps = self.step;
+        card.steps = self.config.init_steps + self.step;
         let jpeg = if self.config.jpeg_fraction > 0.0 {
             format!(
                 " ({:.0} % of inputs JPEG-compressed)",
@@ -320,8 +322,16 @@ impl Trainer {
         } else {
             String::new()
         };
+        let start = match &self.config.init {
+            Some(path) => format!(
+                ", continued from {} ({} steps)",
+                path.display(),
+                self.config.init_steps
+            ),
+            None => String::new(),
+        };
         card.notes = format!(
-            "{:?} training{jpeg}, preset {}, batch {}, patch {}, {:.1} h, data {}",
+            "{:?} training{jpeg}{start}, preset {}, batch {}, patch {}, {:.1} h, data {}",
             self.config.objective,
             self.config.preset,
             self.config.batch,

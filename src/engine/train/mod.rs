@@ -10,6 +10,7 @@ pub mod driver;
 pub mod ema;
 pub mod error;
 pub mod loss;
+pub mod step;
 pub mod times;
 pub mod timing;
 pub mod trainer;

@@ -8,8 +8,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::config::TrainConfig;
 use super::error::TrainError;
+use super::step::{descend, draw_times, objective_loss, optimizer};
 use super::times::TimeSampler;
-use super::trainer::{descend, draw_times, objective_loss, optimizer};
 use crate::engine::noise::NoiseRng;
 
 /// Time `steps` BCT optimiser steps on synthetic crops (after one warm-up step): seconds per

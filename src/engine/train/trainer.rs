@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,8 +18,8 @@ use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
 use super::degrade;
 use super::ema;
 use super::error::TrainError;
-use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
-use super::times::{TimeSampler, Times, sample_denoise};
+use super::step::{descend, draw_times, objective_loss, optimizer};
+use super::times::TimeSampler;
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::network::UNet;
 use crate::engine::noise::NoiseRng;
@@ -60,19 +59,6 @@ pub struct Trainer {
 
 fn run_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Run(format!("{}: {e}", path.display()))
-}
-
-pub(super) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    // Adam stands in for the reference's RAdam (burn has no RAdam); the linear warm-up does
-    // the job of RAdam's variance rectification in the first steps.
-    AdamConfig::new()
-        .with_epsilon(1e-8)
-        .with_grad_clipping(
-            config
-                .grad_clip
-                .map(|c| GradientClippingConfig::Norm(c as f32)),
-        )
-        .init()
 }
 
 /// Starting weights: fresh, or from a model file. A consistency model given as the start of
@@ -399,56 +385,4 @@ fn truncate_log(path: &Path, step: u64) -> Result<(), TrainError> {
         .map(|l| format!("{l}\n"))
         .collect();
     write_atomic(path, kept.as_bytes()).map_err(|e| run_err(path, e))
-}
-
-/// The times of one batch for an objective.
-pub(super) fn draw_times(
-    objective: Objective,
-    sampler: &TimeSampler,
-    rng: &mut impl Rng,
-    n: usize,
-) -> Vec<Times> {
-    (0..n)
-        .map(|_| match objective {
-            Objective::Denoise => sample_denoise(rng),
-            Objective::Bct | Objective::Ct => sampler.sample(rng),
-        })
-        .collect()
-}
-
-/// The loss of an objective for one batch. `input`: damaged copies of the crops for the
-/// denoising objective (None: the clean crops).
-pub(super) fn objective_loss(
-    objective: Objective,
-    net: &UNet,
-    x0: Tensor<4>,
-    input: Option<Tensor<4>>,
-    z: Tensor<4>,
-    times: &[Times],
-    seed: u64,
-) -> BctLoss {
-    match objective {
-        Objective::Bct => bct_loss(net, x0, z, times, seed, true),
-        Objective::Ct => bct_loss(net, x0, z, times, seed, false),
-        Objective::Denoise => {
-            let input = input.unwrap_or_else(|| x0.clone());
-            denoise_loss(net, x0, input, z, times, seed)
-        }
-    }
-}
-
-/// One optimiser step from a batch's loss; a non-finite loss stops training at `step`.
-pub(super) fn descend(
-    loss: BctLoss,
-    net: UNet,
-    optim: &mut ModuleOptimizer,
-    lr: f64,
-    step: u64,
-) -> Result<(UNet, LossParts), TrainError> {
-    let parts = loss.parts();
-    if !parts.total.is_finite() {
-        return Err(TrainError::Diverged(step));
-    }
-    let grads = GradientsParams::from_grads(loss.loss.backward(), &net);
-    Ok((optim.step(lr, net, grads), parts))
 }

@@ -71,24 +71,15 @@ pub fn restore(
 ) -> Result<Output> {
     let plan = restore_plan(p)?;
     let total = restore_nfe(p)?;
-    let mut sum: Option<Planar> = None;
+    let mut out = Planar::zeros(image.channels, image.height, image.width);
     for (k, &(h, v)) in MIRRORS.iter().take(p.mirrors).enumerate() {
         let mut rng = NoiseRng::new(p.seed.wrapping_add(k as u64));
         let done = (k * plan.nfe(), total);
-        let out = model
+        let copy = model
             .run_counted(image.mirrored(h, v), &plan, &mut rng, tiling, monitor, done)?
             .mirrored(h, v);
-        sum = Some(match sum {
-            None => out,
-            Some(mut acc) => {
-                acc.add_scaled(&out.data, 1.0);
-                acc
-            }
-        });
+        out.add_scaled(&copy.data, 1.0 / p.mirrors as f32);
     }
-    let mut out = sum.ok_or_else(|| EngineError::Parameter("no copy restored".into()))?;
-    let scale = 1.0 / p.mirrors as f32;
-    out.data.iter_mut().for_each(|v| *v *= scale);
     out.clamp_unit();
     Ok(Output {
         image: out,

@@ -216,12 +216,10 @@ impl Trainer {
         self.curriculum.points(self.step)
     }
 
-    fn batch_tensor(&self, batch: &Batch, device: &Device) -> Tensor<4> {
+    /// Crop data laid out like `batch` ([B, 3, P, P]) as a tensor.
+    fn batch_tensor(data: Vec<f32>, batch: &Batch, device: &Device) -> Tensor<4> {
         let p = batch.patch;
-        Tensor::from_data(
-            TensorData::new(batch.data.clone(), [batch.size, 3, p, p]),
-            device,
-        )
+        Tensor::from_data(TensorData::new(data, [batch.size, 3, p, p]), device)
     }
 
     /// JPEG-damaged network inputs when the run asks for them.
@@ -234,11 +232,7 @@ impl Trainer {
             return Ok(None);
         }
         let data = degrade::jpeg_inputs(batch, self.config.jpeg_fraction, self.config.seed)?;
-        let p = batch.patch;
-        Ok(Some(Tensor::from_data(
-            TensorData::new(data, [batch.size, 3, p, p]),
-            device,
-        )))
+        Ok(Some(Self::batch_tensor(data, batch, device)))
     }
 
     /// One optimiser step.
@@ -246,7 +240,7 @@ impl Trainer {
         let started = Instant::now();
         let batch = self.data.next_batch()?;
         let ad = self.device.clone().autodiff();
-        let x0 = self.batch_tensor(&batch, &ad);
+        let x0 = Self::batch_tensor(batch.data.clone(), &batch, &ad);
         let mut rng = ChaCha8Rng::seed_from_u64(
             self.config
                 .seed

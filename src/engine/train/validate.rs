@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::data::Batch;
 use super::error::TrainError;
+use crate::engine::fill::harmonic_fill;
 use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
 use crate::engine::planar::Planar;
@@ -174,12 +175,6 @@ pub fn square_hole(w: usize, h: usize) -> Mask {
     m
 }
 
-/// Baseline fill: harmonic (membrane) interpolation of the hole from its border — what
-/// "diffusion fill" tools do.
-pub fn diffusion_fill(img: &Planar, hole: &Mask) -> Planar {
-    crate::engine::fill::harmonic_fill(img, &hole.data)
-}
-
 /// PSNR inside the hole only.
 pub fn hole_psnr(a: &Planar, b: &Planar, hole: &Mask) -> f64 {
     let n = a.pixels();
@@ -208,7 +203,8 @@ pub fn inpainting(
     let (mut base, mut bcm, mut nfe) = (0.0, 0.0, 0);
     for img in images {
         let hole = square_hole(img.width, img.height);
-        base += hole_psnr(&diffusion_fill(img, &hole), img, &hole);
+        // Baseline: the harmonic fill "diffusion fill" tools paint.
+        base += hole_psnr(&harmonic_fill(img, &hole.data), img, &hole);
         let params = InpaintParams {
             grow: 0,
             feather: 0,

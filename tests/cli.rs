@@ -195,6 +195,28 @@ fn every_subcommand_on_a_small_photo() {
             .any(|w| w == b"bcm-studio"),
         "JPEG carries its recipe"
     );
+    // A JPEG input: its quality sets the defaults and every pass fits the file.
+    let said = ok(&["restore", &p("res.jpg"), "-o", &p("res-jpeg.png")]);
+    assert!(said.contains("JPEG of quality about 92"), "{said}");
+    let r = recipe_of(&d.join("res-jpeg.png"));
+    assert_eq!(r["params"]["jpeg_quality"], 92);
+    assert_eq!(r["params"]["passes"], 3);
+    assert!(
+        r["schedule"][0]
+            .as_str()
+            .unwrap()
+            .contains("JPEG-consistent")
+    );
+    ok(&[
+        "restore",
+        &p("res.jpg"),
+        "--ignore-jpeg",
+        "-o",
+        &p("res-plain.png"),
+    ]);
+    let r = recipe_of(&d.join("res-plain.png"));
+    assert!(r["params"]["jpeg_quality"].is_null());
+    assert_eq!(r["params"]["passes"], 1);
 
     let strokes = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(64, 64, |x, _| {
         image::Rgba([255, 0, 0, if (10..20).contains(&x) { 255 } else { 0 }])

@@ -182,6 +182,79 @@ fn open_paint_inpaint_accept_undo_redo() {
 }
 
 #[test]
+fn a_jpeg_is_restored_consistently_with_its_file() {
+    use bcm_studio::engine::jpeg::{JpegTables, jpeg_consistent};
+    let d = tempdir("jpeg");
+    let path = d.join("photo.jpg");
+    write_photo(&d.join("photo.png"), 96, 64);
+    let png = image::open(d.join("photo.png")).unwrap();
+    let bytes = bcm_studio::photo::encode(
+        &png,
+        bcm_studio::photo::OutputFormat::Jpeg,
+        None,
+        bcm_studio::photo::SaveOptions { jpeg_quality: 15 },
+    )
+    .unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let tables = JpegTables::read(&bytes).unwrap();
+    let mut h = harness(d.join("runs"));
+    let decoded = open(&mut h, path);
+    // Opening it reads its quality and suggests settings for it.
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("JPEG quality ≈ 15"))
+    );
+    let suggested = bcm_studio::engine::tasks::jpeg_strength(15);
+    assert_eq!(h.state().tasks.restore_sigma, suggested);
+    assert_eq!(h.state().tasks.restore_passes, 3);
+    h.state_mut().tasks.kind = bcm_studio::app::TaskKind::Restore;
+    h.run_steps(2);
+    h.get_by_label("consistent with the JPEG file");
+
+    h.get_by_label("Restore photo").click();
+    h.step();
+    wait(&mut h, "the restoration", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
+    assert!(
+        staged
+            .recipe
+            .schedule
+            .iter()
+            .any(|s| s.contains("JPEG-consistent"))
+    );
+    let again = jpeg_consistent(&staged.image, &decoded, &tables).unwrap();
+    let moved = again
+        .data
+        .iter()
+        .zip(&staged.image.data)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(moved < 0.01, "the result already fits the file ({moved})");
+
+    // Once the photo has changed, the file no longer describes it.
+    h.get_by_label("Accept (Enter)").click();
+    h.run_steps(2);
+    h.get_by_label("Restore photo").click();
+    h.step();
+    wait(&mut h, "the second restoration", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
+    assert!(!staged.recipe.schedule.iter().any(|s| s.contains("JPEG")));
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("changed since it was opened"))
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn cancel_leaves_the_document_unchanged() {
     let d = tempdir("cancel");
     let path = d.join("big.png");
@@ -189,7 +262,7 @@ fn cancel_leaves_the_document_unchanged() {
     let mut h = harness(d.join("runs"));
     let original = open(&mut h, path);
     h.state_mut().tasks.kind = bcm_studio::app::TaskKind::Restore;
-    h.state_mut().tasks.restore_nfe = 4;
+    h.state_mut().tasks.restore_passes = 4;
     h.run_steps(2);
     // Ctrl+Enter runs the selected task, as the button does.
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Enter);

@@ -3,10 +3,12 @@
 
 mod common;
 
+use bcm_studio::engine::jpeg::jpeg_consistent;
 use bcm_studio::engine::mask::Mask;
 use bcm_studio::engine::network::UNetConfig;
 use bcm_studio::engine::schedule::{c_in, c_noise, c_out, c_skip};
 use bcm_studio::engine::tasks::{self, InpaintParams, Interpolator, MaskedContent, RestoreParams};
+use bcm_studio::engine::train::validate::jpeg_file;
 use bcm_studio::engine::weights::{self, ModelCard};
 use bcm_studio::engine::{
     Bcm, EngineError, GenerationPreset, Monitor, NoiseRng, Plan, Planar, Progress, Tiling,
@@ -374,10 +376,10 @@ fn restoration_and_out_of_range_levels() {
         &x,
         &RestoreParams {
             sigma: 0.2,
-            nfe: 2,
+            passes: 2,
             seed: 1,
             damage: 0.0,
-            mirrors: 1,
+            ..RestoreParams::default()
         },
         &whole(),
         &mut (),
@@ -391,10 +393,9 @@ fn restoration_and_out_of_range_levels() {
         &x,
         &RestoreParams {
             sigma: 0.05,
-            nfe: 1,
             seed: 9,
             damage: 0.05,
-            mirrors: 1,
+            ..RestoreParams::default()
         },
         &whole(),
         &mut (),
@@ -436,10 +437,8 @@ fn restoration_and_out_of_range_levels() {
                 &x,
                 &RestoreParams {
                     sigma: bad,
-                    nfe: 1,
-                    seed: 0,
                     damage: 0.0,
-                    mirrors: 1,
+                    ..RestoreParams::default()
                 },
                 &whole(),
                 &mut ()
@@ -450,6 +449,76 @@ fn restoration_and_out_of_range_levels() {
     assert!(matches!(
         Plan::inversion(2, 200.0),
         Err(EngineError::Schedule(_))
+    ));
+}
+
+#[test]
+fn restoration_passes_and_jpeg_consistency() {
+    let model = tiny_model(12);
+    let x = picture(32, 32);
+    // A second pass works on the first one's result at half the strength and damage, in
+    // the next mirroring (left-right).
+    let one = |img: &Planar, level: f32, seed: u64| {
+        let p = RestoreParams {
+            sigma: level,
+            damage: level,
+            seed,
+            ..RestoreParams::default()
+        };
+        tasks::restore(&model, img, &p, &whole(), &mut ())
+            .unwrap()
+            .image
+    };
+    let two = RestoreParams {
+        sigma: 0.08,
+        damage: 0.08,
+        passes: 2,
+        ..RestoreParams::default()
+    };
+    let out = tasks::restore(&model, &x, &two, &whole(), &mut ()).unwrap();
+    assert_eq!(out.nfe, 2);
+    let by_hand = one(&one(&x, 0.08, 0).mirrored(true, false), 0.04, 4).mirrored(true, false);
+    assert!(max_abs_diff(&out.image, &by_hand) < 1e-5);
+    // Passes stop once the level falls under 0.005 (0.08 · 2^-4 is the last one).
+    assert_eq!(
+        tasks::restore_nfe(&RestoreParams {
+            passes: 8,
+            ..two.clone()
+        })
+        .unwrap(),
+        5
+    );
+
+    // With the file's tables every pass ends consistent with the file: projecting the
+    // result again changes nothing, and it differs from the unconstrained result.
+    let (decoded, tables) = jpeg_file(&x, 20).unwrap();
+    let free = tasks::restore(&model, &decoded, &two, &whole(), &mut ())
+        .unwrap()
+        .image;
+    let with_file = RestoreParams {
+        jpeg: Some(tables.clone()),
+        ..two.clone()
+    };
+    let held = tasks::restore(&model, &decoded, &with_file, &whole(), &mut ())
+        .unwrap()
+        .image;
+    let again = jpeg_consistent(&held, &decoded, &tables).unwrap();
+    assert!(
+        max_abs_diff(&again, &held) < 0.01,
+        "{}",
+        max_abs_diff(&again, &held)
+    );
+    assert!(max_abs_diff(&free, &held) > 0.01);
+    assert!(
+        tasks::restore_schedule(&with_file)
+            .unwrap()
+            .contains("JPEG")
+    );
+    // Tables of another image are refused before any work.
+    let small = x.crop(0, 0, 16, 32);
+    assert!(matches!(
+        tasks::restore(&model, &small, &with_file, &whole(), &mut ()),
+        Err(EngineError::Jpeg(_))
     ));
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use image::DynamicImage;
 
 use super::history::{Change, History, Layer, Layers, mask_rect};
+use crate::engine::jpeg::JpegTables;
 use crate::engine::mask::{Mask, Rect};
 use crate::engine::planar::Planar;
 use crate::photo::{Photo, Recipe};
@@ -41,6 +42,8 @@ pub struct Document {
     pub level: Option<LevelView>,
     /// Recipe of the last accepted result (written into saved PNGs).
     pub recipe: Option<Recipe>,
+    /// The quantisation tables of the JPEG file the photo came from.
+    pub jpeg: Option<JpegTables>,
     revision: u64,
     saved_revision: u64,
 }
@@ -66,6 +69,7 @@ impl Document {
             staged: None,
             level: None,
             recipe: None,
+            jpeg: photo.jpeg,
             revision: 0,
             saved_revision: 0,
         }
@@ -86,6 +90,14 @@ impl Document {
             y1: self.height(),
             x1: self.width(),
         }
+    }
+
+    /// The JPEG file's tables while the image still shows exactly what the file decodes to
+    /// (after any edit the file no longer describes it).
+    pub fn jpeg_if_unchanged(&self) -> Option<&JpegTables> {
+        self.jpeg
+            .as_ref()
+            .filter(|_| crate::photo::matches_decoded(&self.image, &self.original))
     }
 
     /// Unsaved changes (strokes included: they are work too).

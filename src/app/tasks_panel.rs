@@ -6,7 +6,7 @@ use egui::{Color32, Ui};
 use super::brush::Tool;
 use super::canvas::Canvas;
 use crate::engine::GenerationPreset;
-use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams};
+use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams, jpeg_strength};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskKind {
@@ -29,8 +29,10 @@ pub struct TaskSettings {
     pub content: MaskedContent,
     pub restore_sigma: f32,
     pub restore_damage: f32,
-    pub restore_nfe: usize,
+    pub restore_passes: usize,
     pub restore_mirrors: usize,
+    /// Keep a JPEG's restoration consistent with its file.
+    pub restore_jpeg: bool,
     pub edit_sigma: f32,
     pub edit_nfe: usize,
     pub gen_width: usize,
@@ -52,8 +54,9 @@ impl Default for TaskSettings {
             content: MaskedContent::Original,
             restore_sigma: restore.sigma,
             restore_damage: restore.damage,
-            restore_nfe: restore.nfe,
+            restore_passes: restore.passes,
             restore_mirrors: restore.mirrors,
+            restore_jpeg: true,
             edit_sigma: 2.0,
             edit_nfe: 2,
             gen_width: 256,
@@ -64,6 +67,16 @@ impl Default for TaskSettings {
 }
 
 impl TaskSettings {
+    /// Restoration settings that suit a JPEG of this quality (what `RestoreParams::for_jpeg`
+    /// picks).
+    pub fn suggest_for_jpeg(&mut self, quality: u8) {
+        let level = jpeg_strength(quality);
+        self.restore_sigma = level;
+        self.restore_damage = level;
+        self.restore_passes = 3;
+        self.restore_jpeg = true;
+    }
+
     /// Inpainting levels: geometric from the strength down to 0.2.
     pub fn inpaint_levels(&self) -> Vec<f32> {
         let n = self.inpaint_steps.max(1);
@@ -218,6 +231,7 @@ pub fn tasks_ui(
     actions: &mut Vec<PanelAction>,
     has_doc: bool,
     busy: bool,
+    jpeg_quality: Option<u8>,
 ) {
     ui.heading("Task");
     ui.horizontal_wrapped(|ui| {
@@ -277,28 +291,7 @@ pub fn tasks_ui(
             let nfe = s.inpaint_steps * if s.renoise == Renoise::Invert { 2 } else { 1 };
             ui.label(format!("levels {:?} — {nfe} NFE", s.inpaint_levels()));
         }
-        TaskKind::Restore => {
-            ui.add(egui::Slider::new(&mut s.restore_sigma, 0.01..=1.0).logarithmic(true).text("strength σ"))
-                .on_hover_text("Noise level the photo is lifted to: larger removes heavier damage and more fine detail. Equal to the damage: denoise without adding noise.");
-            ui.add(egui::Slider::new(&mut s.restore_damage, 0.0..=0.3).text("damage σ"))
-                .on_hover_text("How noisy the photo already is: its grain or JPEG damage read as a noise level (0.03–0.08 for typical JPEGs). Only the difference up to the strength is added as fresh noise.");
-            ui.add(egui::Slider::new(&mut s.restore_nfe, 1..=4).text("NFE"))
-                .on_hover_text("Passes; each repeats at half the level.");
-            let each = "Each copy costs the NFE again.";
-            choice_row(
-                ui,
-                (
-                    "mirrored copies",
-                    "Restore mirrored copies and average them: a little cleaner.",
-                ),
-                &mut s.restore_mirrors,
-                &[
-                    (1, "1", "The photo as it is."),
-                    (2, "2", each),
-                    (4, "4", each),
-                ],
-            );
-        }
+        TaskKind::Restore => restore_ui(ui, s, jpeg_quality),
         TaskKind::Edit => {
             ui.add(egui::Slider::new(&mut s.edit_sigma, 0.1..=20.0).logarithmic(true).text("σ edit"))
                 .on_hover_text("How far towards noise the painted photo is inverted before regenerating: small keeps your strokes, large invents more.");
@@ -351,6 +344,48 @@ pub fn tasks_ui(
     if s.kind == TaskKind::Edit && has_doc && ui.button("Clear strokes").clicked() {
         actions.push(PanelAction::ClearStrokes);
     }
+}
+
+/// Restoration settings; for a photo opened from a JPEG, its detected quality and the
+/// settings suggested for it.
+fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, jpeg_quality: Option<u8>) {
+    if let Some(q) = jpeg_quality {
+        ui.horizontal(|ui| {
+            ui.label(format!("JPEG quality ≈ {q}"))
+                .on_hover_text("Read from the file's quantisation tables.");
+            if ui
+                .button("suggested settings")
+                .on_hover_text(
+                    "Strength and damage for this quality, three passes, consistent with the file.",
+                )
+                .clicked()
+            {
+                s.suggest_for_jpeg(q);
+            }
+        });
+        ui.checkbox(&mut s.restore_jpeg, "consistent with the JPEG file")
+            .on_hover_text("After each pass, keep every 8×8 block's DCT coefficients within the range the file stores: restores detail the file proves is there. Applies while the photo is unchanged since it was opened.");
+    }
+    ui.add(egui::Slider::new(&mut s.restore_sigma, 0.01..=1.0).logarithmic(true).text("strength σ"))
+        .on_hover_text("Noise level the photo is lifted to: larger removes heavier damage and more fine detail. Equal to the damage: denoise without adding noise.");
+    ui.add(egui::Slider::new(&mut s.restore_damage, 0.0..=0.3).text("damage σ"))
+        .on_hover_text("How noisy the photo already is: its grain or JPEG damage read as a noise level (0.03–0.08 for typical JPEGs). Only the difference up to the strength is added as fresh noise.");
+    ui.add(egui::Slider::new(&mut s.restore_passes, 1..=4).text("passes"))
+        .on_hover_text("Each pass repeats the restoration at half the previous strength and damage, on what the last pass left and in the next mirroring (1 NFE per copy).");
+    let each = "Each copy costs one NFE per pass.";
+    choice_row(
+        ui,
+        (
+            "mirrored copies",
+            "Restore mirrored copies and average them: a little cleaner.",
+        ),
+        &mut s.restore_mirrors,
+        &[
+            (1, "1", "The photo as it is."),
+            (2, "2", each),
+            (4, "4", each),
+        ],
+    );
 }
 
 #[cfg(test)]

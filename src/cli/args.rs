@@ -131,22 +131,29 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Remove JPEG artefacts or noise.
+    /// Remove JPEG artefacts or noise. For a JPEG file, its quantisation tables set the
+    /// defaults from its quality and every pass is kept consistent with the file.
     Restore {
         input: PathBuf,
         /// Noise level the photo is lifted to (larger removes more, and more detail).
-        #[arg(long, default_value_t = RestoreParams::default().sigma)]
-        sigma: f32,
+        /// Default: from a JPEG's quality (0.065 at quality 10), else 0.05.
+        #[arg(long)]
+        sigma: Option<f32>,
         /// Noise level the photo's grain or JPEG damage already amounts to; only the
         /// difference up to --sigma is added (equal values: denoise the damage directly).
-        #[arg(long, default_value_t = RestoreParams::default().damage)]
-        damage: f32,
-        /// Network evaluations.
-        #[arg(long, default_value_t = RestoreParams::default().nfe)]
-        nfe: usize,
-        /// Restore 1, 2 or 4 mirrored copies and average them (each costs --nfe).
+        /// Default: from a JPEG's quality, else 0.05.
+        #[arg(long)]
+        damage: Option<f32>,
+        /// Passes, each at half the previous level (default: 3 for a JPEG, else 1).
+        #[arg(long, alias = "nfe")]
+        passes: Option<usize>,
+        /// Restore 1, 2 or 4 mirrored copies in each pass and average them.
         #[arg(long, default_value_t = RestoreParams::default().mirrors)]
         mirrors: usize,
+        /// Treat a JPEG like any photo: no settings from its quality, no consistency with
+        /// the file.
+        #[arg(long)]
+        ignore_jpeg: bool,
         #[arg(short, long)]
         output: PathBuf,
     },

@@ -3,17 +3,19 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use bcm_studio::engine::tasks::{InpaintParams, MaskedContent, RestoreParams, restore_nfe};
+use bcm_studio::engine::tasks::{InpaintParams, MaskedContent, RestoreParams};
 use bcm_studio::engine::train::data::{CropSpec, PhotoCache, PhotoSet, validation_batch};
-use bcm_studio::engine::train::validate::{images, inpainting, jpeg_restoration, reconstruction};
+use bcm_studio::engine::train::validate::{
+    JpegSetting, images, inpainting, jpeg_restoration, reconstruction,
+};
 
 use super::common::Session;
 
-/// JPEG restorations measured: (quality, σ, damage, NFE, mirrored copies). The first of each
-/// quality adds fresh noise on top of the damage; the others read the damage itself as noise
-/// of that level and denoise it directly, which keeps more detail; the last averages four
-/// mirrored copies.
-const RESTORATIONS: [(u8, f32, f32, usize, usize); 8] = [
+/// JPEG restorations measured without the file: (quality, σ, damage, passes, mirrored
+/// copies). The first of each quality adds fresh noise on top of the damage; the others read
+/// the damage itself as noise of that level and denoise it directly, which keeps more detail;
+/// the last averages four mirrored copies.
+const WITHOUT_FILE: [(u8, f32, f32, usize, usize); 8] = [
     (10, 0.05, 0.0, 2, 1),
     (10, 0.05, 0.05, 1, 1),
     (10, 0.08, 0.08, 1, 1),
@@ -23,6 +25,10 @@ const RESTORATIONS: [(u8, f32, f32, usize, usize); 8] = [
     (30, 0.05, 0.05, 1, 1),
     (30, 0.03, 0.03, 1, 4),
 ];
+
+/// JPEG restorations with the strength suggested from the file and consistency with it:
+/// (quality, passes).
+const FROM_FILE: [(u8, usize); 4] = [(10, 3), (10, 4), (30, 3), (30, 4)];
 
 pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Result<()> {
     if !(16..=1024).contains(&size) || !size.is_multiple_of(session.model.config.alignment()) {
@@ -58,23 +64,34 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
             "| reconstruction (invert to 80, generate back) | PSNR {p:.2} dB, SSIM {s:.3} | {nfe} + {nfe} |"
         );
     }
-    for (quality, sigma, damage, nfe, mirrors) in RESTORATIONS {
-        let params = RestoreParams {
-            sigma,
-            nfe,
-            seed: 0,
-            damage,
-            mirrors,
-        };
+    let mut rows = Vec::new();
+    for (quality, sigma, damage, passes, mirrors) in WITHOUT_FILE {
         let copies = if mirrors > 1 {
             format!(", {mirrors} mirrored copies")
         } else {
             String::new()
         };
-        let nfe = restore_nfe(&params)?;
-        let (before, after) = jpeg_restoration(model, &val, quality, &params)?;
+        let p = RestoreParams {
+            sigma,
+            passes,
+            damage,
+            mirrors,
+            ..RestoreParams::default()
+        };
+        let what = match passes {
+            1 => format!("σ {sigma}, damage {damage}{copies}"),
+            n => format!("σ {sigma}, damage {damage}, {n} passes{copies}"),
+        };
+        rows.push((quality, what, JpegSetting::Manual(p)));
+    }
+    for (quality, passes) in FROM_FILE {
+        let what = format!("strength from the file, {passes} passes, consistent with the file");
+        rows.push((quality, what, JpegSetting::FromFile { passes }));
+    }
+    for (quality, what, setting) in rows {
+        let (before, after, nfe) = jpeg_restoration(model, &val, quality, &setting)?;
         println!(
-            "| JPEG q={quality} restoration (σ {sigma}, damage {damage}{copies}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
+            "| JPEG q={quality} restoration ({what}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
             after - before,
         );
     }

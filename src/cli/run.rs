@@ -204,31 +204,52 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             input,
             sigma,
             damage,
-            nfe,
+            passes,
             mirrors,
+            ignore_jpeg,
             output,
         } => {
             check_output(&output, &[&input], &session.args)?;
             let photo = load_photo(&input)?;
+            let base = match (&photo.jpeg, ignore_jpeg) {
+                (Some(tables), false) => {
+                    let base = RestoreParams::for_jpeg(tables.clone());
+                    eprintln!(
+                        "JPEG of quality about {}: strength {:.3}, {} passes, each consistent with the file",
+                        tables.quality(),
+                        base.sigma,
+                        base.passes
+                    );
+                    base
+                }
+                _ => RestoreParams::default(),
+            };
             let p = RestoreParams {
-                sigma,
-                nfe,
-                seed,
-                damage,
+                sigma: sigma.unwrap_or(base.sigma),
+                damage: damage.unwrap_or(base.damage),
+                passes: passes.unwrap_or(base.passes),
                 mirrors,
+                seed,
+                ..base
             };
             let mut progress = TerminalProgress::new("restore");
             let out = tasks::restore(model, &photo.rgb, &p, tiling, &mut progress)?;
             progress.finish();
-            let plan = tasks::restore_plan(&p)?;
+            let params = json!({
+                "sigma": p.sigma,
+                "damage": p.damage,
+                "passes": p.passes,
+                "mirrors": p.mirrors,
+                "jpeg_quality": p.jpeg.as_ref().map(|t| t.quality()),
+            });
             finish_task(
                 session,
                 &output,
                 &photo,
                 &out,
                 "restore",
-                plan.to_string(),
-                json!({"sigma": sigma, "damage": damage, "mirrors": mirrors}),
+                tasks::restore_schedule(&p)?,
+                params,
             )?;
         }
         Command::Edit {

@@ -14,6 +14,8 @@ pub enum EngineError {
     SizeMismatch(String),
     #[error("invalid parameter: {0}")]
     Parameter(String),
+    #[error("JPEG: {0}")]
+    Jpeg(String),
     #[error("model weights: {0}")]
     Weights(String),
     #[error("model config: {0}")]

@@ -4,6 +4,7 @@
 pub mod device;
 pub mod error;
 pub mod fill;
+pub mod jpeg;
 pub mod mask;
 pub mod model;
 pub mod network;

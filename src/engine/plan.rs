@@ -110,34 +110,19 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Restoration: add noise up to `sigma`, then come back to σ_min; `nfe` > 1 repeats at
-    /// geometrically smaller levels, zigzag-style, to remove what the first pass left.
+    /// One restoration pass: add noise up to `sigma`, then come back to σ_min in one hop.
     /// `damage` is the noise level the photo's own grain or compression damage amounts to: the
     /// plan starts there, so only the missing variance is added (none when `sigma` ≤ `damage`).
-    pub fn restoration(sigma: f32, nfe: usize, damage: f32) -> Result<Plan> {
-        if nfe == 0 || nfe > 8 {
-            return Err(EngineError::Schedule(format!(
-                "restoration NFE must be 1-8, got {nfe}"
-            )));
-        }
+    pub fn restoration(sigma: f32, damage: f32) -> Result<Plan> {
         if !(0.0..=SIGMA_MAX).contains(&damage) {
             return Err(EngineError::SigmaOutOfRange(damage));
         }
         let start = damage.max(SIGMA_MIN);
-        let top = sigma.max(start);
         let mut ops = Vec::new();
         if sigma > start {
             ops.push(Op::Noise(sigma));
         }
         ops.push(Op::Hop(SIGMA_MIN));
-        for k in 1..nfe {
-            let level = top * 0.5f32.powi(k as i32);
-            if level < 0.01 {
-                break; // below this the added noise is invisible and the pass is wasted
-            }
-            ops.push(Op::Noise(level));
-            ops.push(Op::Hop(SIGMA_MIN));
-        }
         let plan = Plan { start, ops };
         plan.validate()?;
         Ok(plan)
@@ -317,28 +302,20 @@ mod tests {
 
     #[test]
     fn restoration_counts_the_damage_as_noise() {
-        let fresh = Plan::restoration(0.1, 2, 0.0).unwrap();
+        let fresh = Plan::restoration(0.1, 0.0).unwrap();
         assert_eq!(fresh.start, SIGMA_MIN);
-        assert_eq!(
-            fresh.ops,
-            vec![
-                Op::Noise(0.1),
-                Op::Hop(SIGMA_MIN),
-                Op::Noise(0.05),
-                Op::Hop(SIGMA_MIN)
-            ]
-        );
+        assert_eq!(fresh.ops, vec![Op::Noise(0.1), Op::Hop(SIGMA_MIN)]);
         // Damage at the strength: denoise directly, nothing added.
-        let direct = Plan::restoration(0.05, 1, 0.05).unwrap();
+        let direct = Plan::restoration(0.05, 0.05).unwrap();
         assert_eq!(
             (direct.start, direct.ops.clone()),
             (0.05, vec![Op::Hop(SIGMA_MIN)])
         );
         // Damage below the strength: start at the damage, lift to the strength.
-        let lifted = Plan::restoration(0.2, 1, 0.05).unwrap();
+        let lifted = Plan::restoration(0.2, 0.05).unwrap();
         assert_eq!(lifted.start, 0.05);
         assert_eq!(lifted.ops, vec![Op::Noise(0.2), Op::Hop(SIGMA_MIN)]);
-        assert!(Plan::restoration(0.1, 1, -0.1).is_err());
-        assert!(Plan::restoration(0.1, 1, f32::NAN).is_err());
+        assert!(Plan::restoration(0.1, -0.1).is_err());
+        assert!(Plan::restoration(0.1, f32::NAN).is_err());
     }
 }

@@ -155,10 +155,10 @@ pub(crate) fn execute(
             )
         }
         Job::Restore { image: img, params } => {
-            let plan = tasks::restore_plan(&params)?;
+            let schedule = tasks::restore_schedule(&params)?;
             image(
                 tasks::restore(model, &img, &params, tiling, monitor)?,
-                plan.to_string(),
+                schedule,
             )
         }
         Job::Edit {

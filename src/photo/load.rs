@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, ImageReader, Limits};
 
 use super::error::PhotoError;
+use crate::engine::jpeg::{JpegTables, is_jpeg};
 use crate::engine::{Mask, Planar};
 
 /// Largest side accepted (decoding a bigger image would exhaust memory).
@@ -16,6 +17,9 @@ pub struct Photo {
     pub path: Option<PathBuf>,
     pub original: DynamicImage,
     pub rgb: Planar,
+    /// The quantisation tables, when the photo came from a JPEG file (restoration keeps its
+    /// result consistent with them).
+    pub jpeg: Option<JpegTables>,
 }
 
 impl Photo {
@@ -31,6 +35,7 @@ impl Photo {
             path,
             original,
             rgb,
+            jpeg: None,
         }
     }
 }
@@ -51,6 +56,29 @@ pub fn planar_from_image(img: &DynamicImage) -> Planar {
         height: h,
         width: w,
         data,
+    }
+}
+
+/// Whether `img` still holds exactly the pixels of `original` (an 8-bit RGB or grey
+/// decode), without converting the whole image.
+pub fn matches_decoded(img: &Planar, original: &DynamicImage) -> bool {
+    let (w, h) = (original.width() as usize, original.height() as usize);
+    if (img.channels, img.width, img.height) != (3, w, h) {
+        return false;
+    }
+    let n = w * h;
+    let level = |v: u8| f32::from(v) / 255.0 * 2.0 - 1.0;
+    let close = |c: usize, i: usize, v: u8| (img.data[c * n + i] - level(v)).abs() < 1e-6;
+    match original {
+        DynamicImage::ImageRgb8(rgb) => rgb
+            .pixels()
+            .enumerate()
+            .all(|(i, p)| (0..3).all(|c| close(c, i, p.0[c]))),
+        DynamicImage::ImageLuma8(grey) => grey
+            .pixels()
+            .enumerate()
+            .all(|(i, p)| (0..3).all(|c| close(c, i, p.0[0]))),
+        _ => false,
     }
 }
 
@@ -84,7 +112,13 @@ pub fn load(path: &Path) -> Result<Photo, PhotoError> {
         source: e,
     })?;
     let img = decode(&bytes, path)?;
-    Ok(Photo::from_image(img, Some(path.into())))
+    let mut photo = Photo::from_image(img, Some(path.into()));
+    // A header the tables cannot be read from still decoded: the photo is simply restored
+    // without the file's evidence.
+    photo.jpeg = is_jpeg(&bytes)
+        .then(|| JpegTables::read(&bytes).ok())
+        .flatten();
+    Ok(photo)
 }
 
 /// A mask from an image: white (or opaque, for images with alpha) means "regenerate".

@@ -3,10 +3,27 @@
 use super::*;
 
 impl Editor {
+    /// The JPEG tables a restoration may use: asked for, from a JPEG file, and the photo
+    /// unchanged since (the file says nothing about edited pixels).
+    fn restore_jpeg(&mut self, kind: TaskKind, s: &TaskSettings) -> Option<JpegTables> {
+        let doc = self.doc.as_ref()?;
+        if kind != TaskKind::Restore || !s.restore_jpeg || doc.jpeg.is_none() {
+            return None;
+        }
+        let tables = doc.jpeg_if_unchanged().cloned();
+        if tables.is_none() {
+            self.info(
+                "the photo changed since it was opened: restoring without the JPEG file's constraint",
+            );
+        }
+        tables
+    }
+
     /// Start the selected task on the open photo.
     pub fn run_task(&mut self, kind: TaskKind) {
         let s = self.tasks.clone();
         let seed = s.seed;
+        let jpeg = self.restore_jpeg(kind, &s);
         let job = match (kind, &self.doc) {
             (TaskKind::Generate, _) => {
                 let plan = s.gen_preset.plan_from(80.0);
@@ -49,12 +66,15 @@ impl Editor {
                 )
             }
             (TaskKind::Restore, Some(doc)) => {
+                let jpeg = jpeg.clone();
+                let quality = jpeg.as_ref().map(|t| t.quality());
                 let params = RestoreParams {
                     sigma: s.restore_sigma,
-                    nfe: s.restore_nfe,
+                    passes: s.restore_passes,
                     seed,
                     damage: s.restore_damage,
                     mirrors: s.restore_mirrors,
+                    jpeg,
                 };
                 (
                     Job::Restore {
@@ -63,7 +83,7 @@ impl Editor {
                     },
                     (
                         "restore",
-                        json!({"sigma": s.restore_sigma, "damage": s.restore_damage, "mirrors": s.restore_mirrors}),
+                        json!({"sigma": s.restore_sigma, "damage": s.restore_damage, "passes": s.restore_passes, "mirrors": s.restore_mirrors, "jpeg_quality": quality}),
                     ),
                 )
             }

@@ -254,7 +254,19 @@ impl Editor {
             }
             tasks_panel::brush_ui(ui, &mut self.canvas, &mut actions, has_doc);
             ui.separator();
-            tasks_panel::tasks_ui(ui, &mut self.tasks, &mut actions, has_doc, busy);
+            let jpeg_quality = self
+                .doc
+                .as_ref()
+                .and_then(|d| d.jpeg.as_ref())
+                .map(|t| t.quality());
+            tasks_panel::tasks_ui(
+                ui,
+                &mut self.tasks,
+                &mut actions,
+                has_doc,
+                busy,
+                jpeg_quality,
+            );
         });
         for a in actions {
             self.panel_action(a);

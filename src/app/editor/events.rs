@@ -127,8 +127,17 @@ impl Editor {
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
+                    let quality = photo.jpeg.as_ref().map(|t| t.quality());
                     if self.replace_document(Document::new(*photo)) {
-                        self.info(format!("opened {name}"));
+                        match quality {
+                            Some(q) => {
+                                self.tasks.suggest_for_jpeg(q);
+                                self.info(format!(
+                                    "opened {name} (JPEG quality ≈ {q}: restore settings suggested for it)"
+                                ));
+                            }
+                            None => self.info(format!("opened {name}")),
+                        }
                     }
                 }
                 FileEvent::Loaded {

@@ -21,6 +21,7 @@ use super::interpolation::{InterpAction, InterpolationPanel};
 use super::tasks_panel::{self, PanelAction, TaskKind, TaskSettings};
 use super::timeline::{Timeline, TimelineAction};
 use super::training_tab::TrainingTab;
+use crate::engine::jpeg::JpegTables;
 use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
 use crate::engine::plan::Plan;

@@ -13,7 +13,9 @@ pub use generate::{GenerateParams, generate};
 pub use inpaint::{InpaintParams, MaskedContent, Renoise, inpaint};
 pub use interpolate::{Interpolator, slerp};
 pub use invert::{Inversion, invert, reconstruct};
-pub use restore::{RestoreParams, restore, restore_nfe, restore_plan};
+pub use restore::{
+    RestoreParams, jpeg_strength, restore, restore_nfe, restore_passes, restore_schedule,
+};
 
 use super::mask::{Mask, Rect};
 use super::planar::Planar;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::data::Batch;
 use super::error::TrainError;
 use crate::engine::fill::harmonic_fill;
+use crate::engine::jpeg::JpegTables;
 use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
 use crate::engine::planar::Planar;
@@ -123,6 +124,14 @@ fn from_rgb(img: &RgbImage) -> Planar {
 
 /// The image after a JPEG round trip at `quality`.
 pub fn jpeg_roundtrip(img: &Planar, quality: u8) -> std::result::Result<Planar, TrainError> {
+    Ok(jpeg_file(img, quality)?.0)
+}
+
+/// The image after a JPEG round trip at `quality`, and the file's tables.
+pub fn jpeg_file(
+    img: &Planar,
+    quality: u8,
+) -> std::result::Result<(Planar, JpegTables), TrainError> {
     let rgb = DynamicImage::ImageRgb8(to_rgb(img));
     let bytes = crate::photo::encode(
         &rgb,
@@ -135,7 +144,7 @@ pub fn jpeg_roundtrip(img: &Planar, quality: u8) -> std::result::Result<Planar, 
     .map_err(|e| TrainError::Data(e.to_string()))?;
     let back = crate::photo::decode(&bytes, Path::new("jpeg"))
         .map_err(|e| TrainError::Data(e.to_string()))?;
-    Ok(from_rgb(&back.to_rgb8()))
+    Ok((from_rgb(&back.to_rgb8()), JpegTables::read(&bytes)?))
 }
 
 /// The clean photo quantised to 8 bits, as the reference for restoration metrics.
@@ -143,23 +152,42 @@ pub fn quantised(img: &Planar) -> Planar {
     from_rgb(&to_rgb(img))
 }
 
-/// (PSNR of the decoded JPEG, PSNR after restoration), both against the clean photo.
+/// How a JPEG restoration measurement is set up.
+#[derive(Debug, Clone)]
+pub enum JpegSetting {
+    /// These parameters, without the file.
+    Manual(RestoreParams),
+    /// The settings suggested from the file's tables, consistent with it, with this many
+    /// passes.
+    FromFile { passes: usize },
+}
+
+/// (PSNR of the decoded JPEG, PSNR after restoration), both against the clean photo, and
+/// the NFE each restoration took.
 pub fn jpeg_restoration(
     model: &Bcm,
     images: &[Planar],
     quality: u8,
-    p: &RestoreParams,
-) -> std::result::Result<(f64, f64), TrainError> {
-    let (mut before, mut after) = (0.0, 0.0);
+    setting: &JpegSetting,
+) -> std::result::Result<(f64, f64, usize), TrainError> {
+    let (mut before, mut after, mut nfe) = (0.0, 0.0, 0);
     for img in images {
         let clean = quantised(img);
-        let damaged = jpeg_roundtrip(&clean, quality)?;
-        let restored = tasks::restore(model, &damaged, p, &whole(), &mut ())?.image;
+        let (damaged, tables) = jpeg_file(&clean, quality)?;
+        let params = match setting {
+            JpegSetting::Manual(p) => p.clone(),
+            JpegSetting::FromFile { passes } => RestoreParams {
+                passes: *passes,
+                ..RestoreParams::for_jpeg(tables)
+            },
+        };
+        let out = tasks::restore(model, &damaged, &params, &whole(), &mut ())?;
         before += psnr(&damaged, &clean);
-        after += psnr(&quantised(&restored), &clean);
+        after += psnr(&quantised(&out.image), &clean);
+        nfe = out.nfe;
     }
     let n = images.len().max(1) as f64;
-    Ok((before / n, after / n))
+    Ok((before / n, after / n, nfe))
 }
 
 /// A centred square hole covering a quarter of the side.

@@ -44,6 +44,8 @@ pub struct Document {
     pub recipe: Option<Recipe>,
     /// The quantisation tables of the JPEG file the photo came from.
     pub jpeg: Option<JpegTables>,
+    /// The noise level measured in the photo when it was opened.
+    pub noise: Option<f32>,
     revision: u64,
     saved_revision: u64,
 }
@@ -70,6 +72,7 @@ impl Document {
             level: None,
             recipe: None,
             jpeg: photo.jpeg,
+            noise: photo.noise,
             revision: 0,
             saved_revision: 0,
         }

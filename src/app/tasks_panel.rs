@@ -6,7 +6,7 @@ use egui::{Color32, Ui};
 use super::brush::Tool;
 use super::canvas::Canvas;
 use crate::engine::GenerationPreset;
-use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams, jpeg_strength};
+use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams, suggested_level};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskKind {
@@ -67,14 +67,15 @@ impl Default for TaskSettings {
 }
 
 impl TaskSettings {
-    /// Restoration settings that suit a JPEG of this quality (what `RestoreParams::for_jpeg`
-    /// picks).
-    pub fn suggest_for_jpeg(&mut self, quality: u8) {
-        let level = jpeg_strength(quality);
-        self.restore_sigma = level;
-        self.restore_damage = level;
-        self.restore_passes = 3;
-        self.restore_jpeg = true;
+    /// Restoration settings suggested for a photo with this measured noise and, for a JPEG,
+    /// this quality (what `RestoreParams::suggested` picks); unchanged when nothing is known.
+    pub fn suggest_restore(&mut self, noise: Option<f32>, jpeg_quality: Option<u8>) {
+        if let Some((level, passes)) = suggested_level(noise, jpeg_quality) {
+            self.restore_sigma = level;
+            self.restore_damage = level;
+            self.restore_passes = passes;
+            self.restore_jpeg = true;
+        }
     }
 
     /// Inpainting levels: geometric from the strength down to 0.2.
@@ -231,7 +232,7 @@ pub fn tasks_ui(
     actions: &mut Vec<PanelAction>,
     has_doc: bool,
     busy: bool,
-    jpeg_quality: Option<u8>,
+    damage: PhotoDamage,
 ) {
     ui.heading("Task");
     ui.horizontal_wrapped(|ui| {
@@ -291,7 +292,7 @@ pub fn tasks_ui(
             let nfe = s.inpaint_steps * if s.renoise == Renoise::Invert { 2 } else { 1 };
             ui.label(format!("levels {:?} — {nfe} NFE", s.inpaint_levels()));
         }
-        TaskKind::Restore => restore_ui(ui, s, jpeg_quality),
+        TaskKind::Restore => restore_ui(ui, s, damage),
         TaskKind::Edit => {
             ui.add(egui::Slider::new(&mut s.edit_sigma, 0.1..=20.0).logarithmic(true).text("σ edit"))
                 .on_hover_text("How far towards noise the painted photo is inverted before regenerating: small keeps your strokes, large invents more.");
@@ -346,23 +347,39 @@ pub fn tasks_ui(
     }
 }
 
-/// Restoration settings; for a photo opened from a JPEG, its detected quality and the
-/// settings suggested for it.
-fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, jpeg_quality: Option<u8>) {
-    if let Some(q) = jpeg_quality {
+/// What is known about the open photo's damage: the noise measured in it and, for a JPEG
+/// file, its quality.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PhotoDamage {
+    pub noise: Option<f32>,
+    pub jpeg_quality: Option<u8>,
+}
+
+/// Restoration settings, with what is known about the photo and the settings suggested
+/// for it.
+fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, damage: PhotoDamage) {
+    let mut known = Vec::new();
+    if let Some(q) = damage.jpeg_quality {
+        known.push(format!("JPEG quality ≈ {q}"));
+    }
+    if let Some(n) = damage.noise {
+        known.push(format!("noise σ ≈ {n:.3}"));
+    }
+    if !known.is_empty() {
         ui.horizontal(|ui| {
-            ui.label(format!("JPEG quality ≈ {q}"))
-                .on_hover_text("Read from the file's quantisation tables.");
+            ui.label(known.join(" · ")).on_hover_text(
+                "Quality from the file's quantisation tables; noise measured in the flattest parts of the photo when it was opened.",
+            );
             if ui
                 .button("suggested settings")
-                .on_hover_text(
-                    "Strength and damage for this quality, three passes, consistent with the file.",
-                )
+                .on_hover_text("Strength and damage from the measured noise and the JPEG quality (whichever damages more); three passes for a JPEG.")
                 .clicked()
             {
-                s.suggest_for_jpeg(q);
+                s.suggest_restore(damage.noise, damage.jpeg_quality);
             }
         });
+    }
+    if damage.jpeg_quality.is_some() {
         ui.checkbox(&mut s.restore_jpeg, "consistent with the JPEG file")
             .on_hover_text("After each pass, keep every 8×8 block's DCT coefficients within the range the file stores: restores detail the file proves is there. Applies while the photo is unchanged since it was opened.");
     }

@@ -131,17 +131,18 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Remove JPEG artefacts or noise. For a JPEG file, its quantisation tables set the
-    /// defaults from its quality and every pass is kept consistent with the file.
+    /// Remove JPEG artefacts or noise. The defaults come from the noise measured in the photo
+    /// and, for a JPEG file, from its quality; every pass is then kept consistent with the file.
     Restore {
         input: PathBuf,
         /// Noise level the photo is lifted to (larger removes more, and more detail).
-        /// Default: from a JPEG's quality (0.065 at quality 10), else 0.05.
+        /// Default: the damage.
         #[arg(long)]
         sigma: Option<f32>,
         /// Noise level the photo's grain or JPEG damage already amounts to; only the
         /// difference up to --sigma is added (equal values: denoise the damage directly).
-        /// Default: from a JPEG's quality, else 0.05.
+        /// Default: the noise measured in the photo, or for a JPEG the level its quality
+        /// implies (0.065 at quality 10) if that is larger.
         #[arg(long)]
         damage: Option<f32>,
         /// Passes, each at half the previous level (default: 3 for a JPEG, else 1).

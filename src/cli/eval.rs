@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use bcm_studio::engine::tasks::{InpaintParams, MaskedContent, RestoreParams};
 use bcm_studio::engine::train::data::{CropSpec, PhotoCache, PhotoSet, validation_batch};
 use bcm_studio::engine::train::validate::{
-    JpegSetting, images, inpainting, jpeg_restoration, reconstruction,
+    JpegSetting, images, inpainting, jpeg_restoration, noisy_restoration, reconstruction,
 };
 
 use super::common::Session;
@@ -25,6 +25,9 @@ const WITHOUT_FILE: [(u8, f32, f32, usize, usize); 8] = [
     (30, 0.05, 0.05, 1, 1),
     (30, 0.03, 0.03, 1, 4),
 ];
+
+/// Noise levels of the noisy-photo restorations (σ on the [-1, 1] scale).
+const NOISE: [f32; 2] = [0.1, 0.2];
 
 /// JPEG restorations with the strength suggested from the file and consistency with it:
 /// (quality, passes).
@@ -92,6 +95,13 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
         let (before, after, nfe) = jpeg_restoration(model, &val, quality, &setting)?;
         println!(
             "| JPEG q={quality} restoration ({what}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
+            after - before,
+        );
+    }
+    for sigma in NOISE {
+        let (before, after, nfe) = noisy_restoration(model, &val, sigma)?;
+        println!(
+            "| noisy photo (white noise σ {sigma}) restoration, settings from the noise measured in it | {after:.2} dB vs {before:.2} dB noisy ({:+.2} dB) | {nfe} |",
             after - before,
         );
     }

@@ -211,22 +211,24 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
         } => {
             check_output(&output, &[&input], &session.args)?;
             let photo = load_photo(&input)?;
-            let base = match (&photo.jpeg, ignore_jpeg) {
-                (Some(tables), false) => {
-                    let base = RestoreParams::for_jpeg(tables.clone());
-                    eprintln!(
-                        "JPEG of quality about {}: strength {:.3}, {} passes, each consistent with the file",
-                        tables.quality(),
-                        base.sigma,
-                        base.passes
-                    );
-                    base
-                }
-                _ => RestoreParams::default(),
-            };
+            let tables = photo.jpeg.clone().filter(|_| !ignore_jpeg);
+            let base = RestoreParams::suggested(photo.noise, tables);
+            let noise = photo
+                .noise
+                .map_or_else(|| "unknown".into(), |n| format!("{n:.3}"));
+            match &base.jpeg {
+                Some(t) => eprintln!(
+                    "JPEG of quality about {}, noise σ {noise}: strength {:.3}, {} passes, each consistent with the file",
+                    t.quality(),
+                    base.sigma,
+                    base.passes
+                ),
+                None => eprintln!("noise σ {noise}: strength {:.3}", base.sigma),
+            }
+            let damage = damage.unwrap_or(base.damage);
             let p = RestoreParams {
-                sigma: sigma.unwrap_or(base.sigma),
-                damage: damage.unwrap_or(base.damage),
+                sigma: sigma.unwrap_or(damage),
+                damage,
                 passes: passes.unwrap_or(base.passes),
                 mirrors,
                 seed,

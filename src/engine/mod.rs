@@ -9,6 +9,7 @@ pub mod mask;
 pub mod model;
 pub mod network;
 pub mod noise;
+pub mod noise_level;
 pub mod plan;
 pub mod planar;
 pub mod sampler;

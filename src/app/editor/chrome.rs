@@ -254,19 +254,14 @@ impl Editor {
             }
             tasks_panel::brush_ui(ui, &mut self.canvas, &mut actions, has_doc);
             ui.separator();
-            let jpeg_quality = self
+            let damage = self
                 .doc
                 .as_ref()
-                .and_then(|d| d.jpeg.as_ref())
-                .map(|t| t.quality());
-            tasks_panel::tasks_ui(
-                ui,
-                &mut self.tasks,
-                &mut actions,
-                has_doc,
-                busy,
-                jpeg_quality,
-            );
+                .map_or_else(PhotoDamage::default, |d| PhotoDamage {
+                    noise: d.noise,
+                    jpeg_quality: d.jpeg.as_ref().map(|t| t.quality()),
+                });
+            tasks_panel::tasks_ui(ui, &mut self.tasks, &mut actions, has_doc, busy, damage);
         });
         for a in actions {
             self.panel_action(a);

@@ -128,15 +128,23 @@ impl Editor {
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
                     let quality = photo.jpeg.as_ref().map(|t| t.quality());
+                    let noise = photo.noise;
                     if self.replace_document(Document::new(*photo)) {
-                        match quality {
-                            Some(q) => {
-                                self.tasks.suggest_for_jpeg(q);
-                                self.info(format!(
-                                    "opened {name} (JPEG quality ≈ {q}: restore settings suggested for it)"
-                                ));
-                            }
-                            None => self.info(format!("opened {name}")),
+                        self.tasks.suggest_restore(noise, quality);
+                        let mut known = Vec::new();
+                        if let Some(q) = quality {
+                            known.push(format!("JPEG quality ≈ {q}"));
+                        }
+                        if let Some(n) = noise {
+                            known.push(format!("noise σ ≈ {n:.3}"));
+                        }
+                        if known.is_empty() {
+                            self.info(format!("opened {name}"));
+                        } else {
+                            self.info(format!(
+                                "opened {name} ({}: restore settings suggested for it)",
+                                known.join(", ")
+                            ));
                         }
                     }
                 }

@@ -55,16 +55,20 @@ impl Default for RestoreParams {
 }
 
 impl RestoreParams {
-    /// The recommended setting for a JPEG file: strength and damage from its quality, three
-    /// passes, each made consistent with the file.
-    pub fn for_jpeg(tables: JpegTables) -> Self {
-        let level = jpeg_strength(tables.quality());
-        Self {
-            sigma: level,
-            damage: level,
-            passes: 3,
-            jpeg: Some(tables),
-            ..Self::default()
+    /// The recommended setting for a photo from what is known about it: the noise measured
+    /// in it (`noise_level::estimate_noise`) and, for a JPEG file, its tables, which also make
+    /// every pass consistent with the file. Nothing known: the default.
+    pub fn suggested(noise: Option<f32>, jpeg: Option<JpegTables>) -> Self {
+        let quality = jpeg.as_ref().map(JpegTables::quality);
+        match suggested_level(noise, quality) {
+            Some((level, passes)) => Self {
+                sigma: level,
+                damage: level,
+                passes,
+                jpeg,
+                ..Self::default()
+            },
+            None => Self::default(),
         }
     }
 }
@@ -74,6 +78,20 @@ impl RestoreParams {
 /// at 30-75, where the optimum flattens), bounded to the range measured.
 pub fn jpeg_strength(quality: u8) -> f32 {
     (0.65 / f32::from(quality.max(1))).clamp(0.01, 0.08)
+}
+
+/// Strength (= damage) and passes for a photo with this measured noise and, for a JPEG,
+/// this quality: the larger of the two damage levels (a noisy photo saved at a high quality
+/// is damaged by its noise); three passes for a JPEG, whose file keeps them honest, one
+/// otherwise. `None` when nothing is known.
+pub fn suggested_level(noise: Option<f32>, jpeg_quality: Option<u8>) -> Option<(f32, usize)> {
+    // Below LOWEST_PASS a pass would change less than one 8-bit step.
+    let measured = noise.map(|n| n.clamp(LOWEST_PASS, 1.0));
+    match (jpeg_quality, measured) {
+        (Some(q), m) => Some((jpeg_strength(q).max(m.unwrap_or(0.0)), 3)),
+        (None, Some(m)) => Some((m, 1)),
+        (None, None) => None,
+    }
 }
 
 /// The one-hop plan of each pass.
@@ -170,4 +188,31 @@ pub fn restore(
         mask: None,
         nfe: total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_take_the_larger_damage_and_passes_by_source() {
+        let check = |noise, quality, level: f32, passes| {
+            let (l, p) = suggested_level(noise, quality).unwrap();
+            assert!(
+                (l - level).abs() < 1e-6 && p == passes,
+                "{noise:?} {quality:?}: {l} {p}"
+            );
+        };
+        // A heavy JPEG: its quality decides; a noisy fine JPEG: its noise does.
+        check(Some(0.004), Some(10), 0.065, 3);
+        check(Some(0.1), Some(90), 0.1, 3);
+        check(None, Some(90), 0.01, 3);
+        // Not a JPEG: the measured noise, one pass; a clean photo is barely touched.
+        check(Some(0.03), None, 0.03, 1);
+        check(Some(0.0), None, 0.005, 1);
+        assert_eq!(suggested_level(None, None), None);
+        let p = RestoreParams::suggested(None, None);
+        assert_eq!((p.sigma, p.passes), (0.05, 1));
+        assert!(restore_passes(&RestoreParams::suggested(Some(0.0), None)).is_ok());
+    }
 }

@@ -12,6 +12,8 @@ use crate::engine::fill::harmonic_fill;
 use crate::engine::jpeg::JpegTables;
 use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
+use crate::engine::noise::NoiseRng;
+use crate::engine::noise_level::estimate_noise;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::Tiling;
 use crate::engine::tasks::{self, GenerateParams, InpaintParams, RestoreParams};
@@ -178,11 +180,38 @@ pub fn jpeg_restoration(
             JpegSetting::Manual(p) => p.clone(),
             JpegSetting::FromFile { passes } => RestoreParams {
                 passes: *passes,
-                ..RestoreParams::for_jpeg(tables)
+                ..RestoreParams::suggested(estimate_noise(&damaged), Some(tables))
             },
         };
         let out = tasks::restore(model, &damaged, &params, &whole(), &mut ())?;
         before += psnr(&damaged, &clean);
+        after += psnr(&quantised(&out.image), &clean);
+        nfe = out.nfe;
+    }
+    let n = images.len().max(1) as f64;
+    Ok((before / n, after / n, nfe))
+}
+
+/// (PSNR of the noisy photo, PSNR after restoration with the settings suggested from the
+/// noise measured in it), against the clean photo, after white noise of std `sigma` (8-bit
+/// quantised); and the NFE.
+pub fn noisy_restoration(
+    model: &Bcm,
+    images: &[Planar],
+    sigma: f32,
+) -> std::result::Result<(f64, f64, usize), TrainError> {
+    let (mut before, mut after, mut nfe) = (0.0, 0.0, 0);
+    for (k, img) in images.iter().enumerate() {
+        let clean = quantised(img);
+        let mut noisy = clean.clone();
+        noisy.add_scaled(
+            &NoiseRng::new(1000 + k as u64).normal(noisy.data.len()),
+            sigma,
+        );
+        let noisy = quantised(&noisy);
+        let params = RestoreParams::suggested(estimate_noise(&noisy), None);
+        let out = tasks::restore(model, &noisy, &params, &whole(), &mut ())?;
+        before += psnr(&noisy, &clean);
         after += psnr(&quantised(&out.image), &clean);
         nfe = out.nfe;
     }

@@ -276,6 +276,33 @@ mod tests {
     }
 
     #[test]
+    fn a_grey_jpeg_stays_grey_and_moves_towards_its_original() {
+        let grey = image::GrayImage::from_fn(32, 24, |x, y| image::Luma([(x * 7 + y * 3) as u8]));
+        let bytes = crate::photo::encode(
+            &DynamicImage::ImageLuma8(grey.clone()),
+            crate::photo::OutputFormat::Jpeg,
+            None,
+            crate::photo::SaveOptions { jpeg_quality: 20 },
+        )
+        .unwrap();
+        let tables = JpegTables::read(&bytes).unwrap();
+        assert_eq!(tables.model, crate::engine::jpeg::ColourModel::Grey);
+        let decoded = crate::photo::planar_from_image(
+            &crate::photo::decode(&bytes, std::path::Path::new("g.jpg")).unwrap(),
+        );
+        let original = crate::photo::planar_from_image(&DynamicImage::ImageLuma8(grey));
+        // A tinted, flat guess: the projection keeps it grey and brings back the ramp.
+        let mut guess = Planar::zeros(3, 24, 32);
+        guess.data[..24 * 32].fill(0.3);
+        let out = jpeg_consistent(&guess, &decoded, &tables).unwrap();
+        let n = 24 * 32;
+        assert!(
+            (0..n).all(|i| out.data[i] == out.data[n + i] && out.data[i] == out.data[2 * n + i])
+        );
+        assert!(mse(&out, &original) < 0.25 * mse(&guess, &original));
+    }
+
+    #[test]
     fn tables_for_another_size_are_refused() {
         let (decoded, tables) = jpeg(&photo(16, 16), 50);
         let other = decoded.crop(0, 0, 8, 16);

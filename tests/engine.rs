@@ -14,7 +14,7 @@ use bcm_studio::engine::{
     Bcm, EngineError, GenerationPreset, Monitor, NoiseRng, Plan, Planar, Progress, Tiling,
 };
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{max_abs_diff, noise_image, picture, tiny_model};
+use common::{max_abs_diff, noise_image, picture, tiny_model, tiny_stem_model};
 
 fn whole() -> Tiling {
     Tiling {
@@ -478,6 +478,38 @@ fn restoration_passes_and_jpeg_consistency() {
     let out = tasks::restore(&model, &x, &two, &whole(), &mut ()).unwrap();
     assert_eq!(out.nfe, 2);
     let by_hand = one(&one(&x, 0.08, 0).mirrored(true, false), 0.04, 4).mirrored(true, false);
+    // With a space-to-depth stem the second pass also runs one pixel off, in the stem's
+    // other phase.
+    let stem = tiny_stem_model(12);
+    let stemmed = tasks::restore(&stem, &x, &two, &whole(), &mut ()).unwrap();
+    let first = {
+        let p = RestoreParams {
+            sigma: 0.08,
+            damage: 0.08,
+            ..RestoreParams::default()
+        };
+        tasks::restore(&stem, &x, &p, &whole(), &mut ())
+            .unwrap()
+            .image
+    };
+    let p2 = RestoreParams {
+        sigma: 0.04,
+        damage: 0.04,
+        seed: 4,
+        ..RestoreParams::default()
+    };
+    let second = tasks::restore(
+        &stem,
+        &first.mirrored(true, false).shifted_down_right(),
+        &p2,
+        &whole(),
+        &mut (),
+    )
+    .unwrap()
+    .image
+    .shifted_back()
+    .mirrored(true, false);
+    assert!(max_abs_diff(&stemmed.image, &second) < 1e-5);
     assert!(max_abs_diff(&out.image, &by_hand) < 1e-5);
     // Passes stop once the level falls under 0.005 (0.08 · 2^-4 is the last one).
     assert_eq!(

@@ -388,7 +388,7 @@ fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, damage: PhotoDamage) {
     ui.add(egui::Slider::new(&mut s.restore_damage, 0.0..=0.3).text("damage σ"))
         .on_hover_text("How noisy the photo already is: its grain or JPEG damage read as a noise level (0.03–0.08 for typical JPEGs). Only the difference up to the strength is added as fresh noise.");
     ui.add(egui::Slider::new(&mut s.restore_passes, 1..=4).text("passes"))
-        .on_hover_text("Each pass repeats the restoration at half the previous strength and damage, on what the last pass left and in the next mirroring (1 NFE per copy).");
+        .on_hover_text("Each pass repeats the restoration at half the previous strength and damage, on what the last pass left, in the next mirroring and every other pass one pixel off (1 NFE per copy).");
     let each = "Each copy costs one NFE per pass.";
     choice_row(
         ui,

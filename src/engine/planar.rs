@@ -153,6 +153,31 @@ impl Planar {
         Planar { data, ..*self }
     }
 
+    /// The image moved one pixel down and right, one pixel larger; the new first row and
+    /// column mirror the second (as reflection padding would). Undone by [`Self::shifted_back`].
+    pub fn shifted_down_right(&self) -> Planar {
+        let (h, w) = (self.height + 1, self.width + 1);
+        let from = |i: usize, len: usize| if i == 0 { 1.min(len - 1) } else { i - 1 };
+        let mut data = Vec::with_capacity(self.channels * h * w);
+        for c in 0..self.channels {
+            for y in 0..h {
+                let row = (c * self.height + from(y, self.height)) * self.width;
+                data.extend((0..w).map(|x| self.data[row + from(x, self.width)]));
+            }
+        }
+        Planar {
+            channels: self.channels,
+            height: h,
+            width: w,
+            data,
+        }
+    }
+
+    /// The inverse of [`Self::shifted_down_right`]: drop the first row and column.
+    pub fn shifted_back(&self) -> Planar {
+        self.crop(1, 1, self.height - 1, self.width - 1)
+    }
+
     pub fn clamp_unit(&mut self) {
         for v in &mut self.data {
             *v = v.clamp(-1.0, 1.0);
@@ -200,6 +225,21 @@ mod tests {
         back.paste(&part, 0, 0, 3, 4, 1, 2);
         assert_eq!(back.at(0, 3, 5), img.at(0, 3, 5));
         assert_eq!(back.at(0, 0, 0), 0.0);
+    }
+
+    #[test]
+    fn one_pixel_shift_moves_content_and_undoes_exactly() {
+        let p = Planar::new(2, 2, 3, (0..12).map(|v| v as f32).collect()).unwrap();
+        let s = p.shifted_down_right();
+        assert_eq!((s.height, s.width), (3, 4));
+        // Content moved by one; the new first row/column reflect the second.
+        assert_eq!(s.at(1, 2, 3), p.at(1, 1, 2));
+        assert_eq!(s.at(0, 1, 1), p.at(0, 0, 0));
+        assert_eq!(s.at(0, 0, 0), p.at(0, 1, 1));
+        assert_eq!(s.at(0, 0, 2), p.at(0, 1, 1));
+        assert_eq!(s.shifted_back(), p);
+        let line = Planar::new(1, 1, 2, vec![4.0, 5.0]).unwrap();
+        assert_eq!(line.shifted_down_right().shifted_back(), line);
     }
 
     #[test]

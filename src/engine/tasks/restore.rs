@@ -159,23 +159,25 @@ pub fn restore(
     let mut current = image.clone();
     for (k, plan) in passes.iter().enumerate() {
         let mut out = Planar::zeros(image.channels, image.height, image.width);
+        // Odd passes see the photo one pixel off, in the other phase of a space-to-depth
+        // stem, so the stem's grid pattern does not build up from pass to pass.
+        let shift = k % 2 == 1 && model.config.stem > 1;
         for m in 0..p.mirrors {
             // Later passes take the next mirrorings, so that no pass repeats the previous
             // one's direction-dependent errors.
             let (h, v) = MIRRORS[(k * p.mirrors + m) % MIRRORS.len()];
             let mut rng = NoiseRng::new(p.seed.wrapping_add((4 * k + m) as u64));
             let done = ((k * p.mirrors + m) * plan.nfe(), total);
-            let copy = model
-                .run_counted(
-                    current.mirrored(h, v),
-                    plan,
-                    &mut rng,
-                    tiling,
-                    monitor,
-                    done,
-                )?
-                .mirrored(h, v);
-            out.add_scaled(&copy.data, 1.0 / p.mirrors as f32);
+            let view = current.mirrored(h, v);
+            let copy = if shift {
+                let x = view.shifted_down_right();
+                model
+                    .run_counted(x, plan, &mut rng, tiling, monitor, done)?
+                    .shifted_back()
+            } else {
+                model.run_counted(view, plan, &mut rng, tiling, monitor, done)?
+            };
+            out.add_scaled(&copy.mirrored(h, v).data, 1.0 / p.mirrors as f32);
         }
         out.clamp_unit();
         current = match &p.jpeg {

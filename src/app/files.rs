@@ -6,6 +6,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use image::DynamicImage;
 
+use crate::engine::noise_level::estimate_noise;
 use crate::photo::{self, Photo, Recipe, SaveOptions};
 use crate::util::atomic::write_atomic;
 
@@ -109,10 +110,17 @@ impl Files {
     /// Decode a file on a worker thread.
     pub fn load(&mut self, path: PathBuf, purpose: Purpose) {
         self.spawn(move || match photo::load(&path) {
-            Ok(photo) => FileEvent::Loaded {
-                purpose,
-                photo: Box::new(photo),
-            },
+            Ok(mut photo) => {
+                // A photo to edit gets its noise measured here, off the UI thread, for the
+                // restoration settings suggested when it opens.
+                if purpose == Purpose::Document {
+                    photo.noise = estimate_noise(&photo.rgb);
+                }
+                FileEvent::Loaded {
+                    purpose,
+                    photo: Box::new(photo),
+                }
+            }
             Err(e) => FileEvent::Failed {
                 message: e.to_string(),
             },

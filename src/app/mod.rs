@@ -9,6 +9,7 @@ mod files;
 mod history;
 mod interpolation;
 mod launch;
+mod restore_panel;
 mod tasks_panel;
 mod textures;
 mod timeline;

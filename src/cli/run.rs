@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::mask::Mask;
+use bcm_studio::engine::noise_level::estimate_noise;
 use bcm_studio::engine::planar::latent_preview;
 use bcm_studio::engine::tasks::{
     self, EditParams, InpaintParams, MaskedContent, Renoise, RestoreParams,
@@ -212,10 +213,9 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             check_output(&output, &[&input], &session.args)?;
             let photo = load_photo(&input)?;
             let tables = photo.jpeg.clone().filter(|_| !ignore_jpeg);
-            let base = RestoreParams::suggested(photo.noise, tables);
-            let noise = photo
-                .noise
-                .map_or_else(|| "unknown".into(), |n| format!("{n:.3}"));
+            let measured = estimate_noise(&photo.rgb);
+            let base = RestoreParams::suggested(measured, tables);
+            let noise = measured.map_or_else(|| "unknown".into(), |n| format!("{n:.3}"));
             match &base.jpeg {
                 Some(t) => eprintln!(
                     "JPEG of quality about {}, noise σ {noise}: strength {:.3}, {} passes, each consistent with the file",

@@ -5,7 +5,6 @@ use image::{DynamicImage, ImageReader, Limits};
 
 use super::error::PhotoError;
 use crate::engine::jpeg::{JpegTables, is_jpeg};
-use crate::engine::noise_level::estimate_noise;
 use crate::engine::{Mask, Planar};
 
 /// Largest side accepted (decoding a bigger image would exhaust memory).
@@ -21,7 +20,8 @@ pub struct Photo {
     /// The quantisation tables, when the photo came from a JPEG file (restoration keeps its
     /// result consistent with them).
     pub jpeg: Option<JpegTables>,
-    /// The white-noise level measured in the photo as loaded (restoration's damage).
+    /// The white-noise level measured in the photo as loaded (restoration's damage), where
+    /// a caller measured it (`engine::noise_level::estimate_noise`).
     pub noise: Option<f32>,
 }
 
@@ -122,7 +122,6 @@ pub fn load(path: &Path) -> Result<Photo, PhotoError> {
     photo.jpeg = is_jpeg(&bytes)
         .then(|| JpegTables::read(&bytes).ok())
         .flatten();
-    photo.noise = estimate_noise(&photo.rgb);
     Ok(photo)
 }
 

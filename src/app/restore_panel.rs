@@ -13,19 +13,26 @@ pub struct PhotoDamage {
     pub jpeg_quality: Option<u8>,
 }
 
+impl PhotoDamage {
+    /// "JPEG quality ≈ q, noise σ ≈ n", or `None` when nothing is known.
+    pub fn describe(&self) -> Option<String> {
+        let mut known = Vec::new();
+        if let Some(q) = self.jpeg_quality {
+            known.push(format!("JPEG quality ≈ {q}"));
+        }
+        if let Some(n) = self.noise {
+            known.push(format!("noise σ ≈ {n:.3}"));
+        }
+        (!known.is_empty()).then(|| known.join(", "))
+    }
+}
+
 /// Restoration settings, with what is known about the photo and the settings suggested
 /// for it.
 pub(super) fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, damage: PhotoDamage) {
-    let mut known = Vec::new();
-    if let Some(q) = damage.jpeg_quality {
-        known.push(format!("JPEG quality ≈ {q}"));
-    }
-    if let Some(n) = damage.noise {
-        known.push(format!("noise σ ≈ {n:.3}"));
-    }
-    if !known.is_empty() {
+    if let Some(known) = damage.describe() {
         ui.horizontal(|ui| {
-            ui.label(known.join(" · ")).on_hover_text(
+            ui.label(known).on_hover_text(
                 "Quality from the file's quantisation tables; noise measured in the flattest parts of the photo when it was opened.",
             );
             if ui
@@ -41,7 +48,7 @@ pub(super) fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, damage: PhotoDamage)
         ui.checkbox(&mut s.restore_jpeg, "consistent with the JPEG file")
             .on_hover_text("After each pass, keep every 8×8 block's DCT coefficients within the range the file stores: restores detail the file proves is there. Applies while the photo is unchanged since it was opened.");
     }
-    ui.add(egui::Slider::new(&mut s.restore_sigma, 0.01..=1.0).logarithmic(true).text("strength σ"))
+    ui.add(egui::Slider::new(&mut s.restore_sigma, 0.005..=1.0).logarithmic(true).text("strength σ"))
         .on_hover_text("Noise level the photo is lifted to: larger removes heavier damage and more fine detail. Equal to the damage: denoise without adding noise.");
     ui.add(egui::Slider::new(&mut s.restore_damage, 0.0..=0.3).text("damage σ"))
         .on_hover_text("How noisy the photo already is: its grain or JPEG damage read as a noise level (0.03–0.08 for typical JPEGs). Only the difference up to the strength is added as fresh noise.");

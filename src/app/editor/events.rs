@@ -127,24 +127,18 @@ impl Editor {
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
-                    let quality = photo.jpeg.as_ref().map(|t| t.quality());
-                    let noise = photo.noise;
+                    let damage = PhotoDamage {
+                        noise: photo.noise,
+                        jpeg_quality: photo.jpeg.as_ref().map(|t| t.quality()),
+                    };
                     if self.replace_document(Document::new(*photo)) {
-                        self.tasks.suggest_restore(noise, quality);
-                        let mut known = Vec::new();
-                        if let Some(q) = quality {
-                            known.push(format!("JPEG quality ≈ {q}"));
-                        }
-                        if let Some(n) = noise {
-                            known.push(format!("noise σ ≈ {n:.3}"));
-                        }
-                        if known.is_empty() {
-                            self.info(format!("opened {name}"));
-                        } else {
-                            self.info(format!(
-                                "opened {name} ({}: restore settings suggested for it)",
-                                known.join(", ")
-                            ));
+                        self.tasks
+                            .suggest_restore(damage.noise, damage.jpeg_quality);
+                        match damage.describe() {
+                            Some(known) => self.info(format!(
+                                "opened {name} ({known}: restore settings suggested for it)"
+                            )),
+                            None => self.info(format!("opened {name}")),
                         }
                     }
                 }

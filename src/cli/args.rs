@@ -142,7 +142,7 @@ pub enum Command {
         /// Noise level the photo's grain or JPEG damage already amounts to; only the
         /// difference up to --sigma is added (equal values: denoise the damage directly).
         /// Default: the noise measured in the photo, or for a JPEG the level its quality
-        /// implies (0.065 at quality 10) if that is larger.
+        /// implies (0.08 at quality 10) if that is larger.
         #[arg(long)]
         damage: Option<f32>,
         /// Passes, each at half the previous level (default: 3 for a JPEG, else 1).

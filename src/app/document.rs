@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use image::DynamicImage;
 
 use super::history::{Change, History, Layer, Layers, mask_rect};
+use super::restore_panel::PhotoDamage;
 use crate::engine::jpeg::JpegTables;
 use crate::engine::mask::{Mask, Rect};
 use crate::engine::planar::Planar;
@@ -44,8 +45,9 @@ pub struct Document {
     pub recipe: Option<Recipe>,
     /// The quantisation tables of the JPEG file the photo came from.
     pub jpeg: Option<JpegTables>,
-    /// The noise level measured in the photo when it was opened.
-    pub noise: Option<f32>,
+    /// What is known about the photo's damage when it was opened (kept, not recomputed:
+    /// the panel shows it every frame).
+    pub damage: PhotoDamage,
     revision: u64,
     saved_revision: u64,
 }
@@ -71,8 +73,11 @@ impl Document {
             staged: None,
             level: None,
             recipe: None,
+            damage: PhotoDamage {
+                noise: photo.noise,
+                jpeg_quality: photo.jpeg.as_ref().map(JpegTables::quality),
+            },
             jpeg: photo.jpeg,
-            noise: photo.noise,
             revision: 0,
             saved_revision: 0,
         }

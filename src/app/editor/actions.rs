@@ -66,7 +66,6 @@ impl Editor {
                 )
             }
             (TaskKind::Restore, Some(doc)) => {
-                let jpeg = jpeg.clone();
                 let quality = jpeg.as_ref().map(|t| t.quality());
                 let params = RestoreParams {
                     sigma: s.restore_sigma,

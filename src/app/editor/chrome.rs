@@ -254,13 +254,7 @@ impl Editor {
             }
             tasks_panel::brush_ui(ui, &mut self.canvas, &mut actions, has_doc);
             ui.separator();
-            let damage = self
-                .doc
-                .as_ref()
-                .map_or_else(PhotoDamage::default, |d| PhotoDamage {
-                    noise: d.noise,
-                    jpeg_quality: d.jpeg.as_ref().map(|t| t.quality()),
-                });
+            let damage = self.doc.as_ref().map(|d| d.damage).unwrap_or_default();
             tasks_panel::tasks_ui(ui, &mut self.tasks, &mut actions, has_doc, busy, damage);
         });
         for a in actions {

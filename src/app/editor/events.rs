@@ -127,11 +127,9 @@ impl Editor {
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
-                    let damage = PhotoDamage {
-                        noise: photo.noise,
-                        jpeg_quality: photo.jpeg.as_ref().map(|t| t.quality()),
-                    };
-                    if self.replace_document(Document::new(*photo)) {
+                    let doc = Document::new(*photo);
+                    let damage = doc.damage;
+                    if self.replace_document(doc) {
                         self.tasks
                             .suggest_restore(damage.noise, damage.jpeg_quality);
                         match damage.describe() {

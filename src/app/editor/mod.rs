@@ -18,7 +18,7 @@ use super::document::{Dirty, Document, LevelView, Staged};
 use super::files::{FileEvent, Files, Purpose, SaveKind};
 use super::history::Layer;
 use super::interpolation::{InterpAction, InterpolationPanel};
-use super::tasks_panel::{self, PanelAction, PhotoDamage, TaskKind, TaskSettings};
+use super::tasks_panel::{self, PanelAction, TaskKind, TaskSettings};
 use super::timeline::{Timeline, TimelineAction};
 use super::training_tab::TrainingTab;
 use crate::engine::jpeg::JpegTables;

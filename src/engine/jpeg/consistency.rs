@@ -4,6 +4,8 @@
 //! projection, coefficient by coefficient). This keeps the detail the file proves is there
 //! and leaves the network free only where the file is silent.
 
+use std::borrow::Cow;
+
 use crate::engine::error::{EngineError, Result};
 use crate::engine::planar::Planar;
 
@@ -11,6 +13,7 @@ use super::dct::Dct8;
 use super::tables::{ColourModel, Component, JpegTables};
 
 /// One colour component as an 8-bit-scale plane.
+#[derive(Clone)]
 struct Plane {
     width: usize,
     height: usize,
@@ -18,14 +21,11 @@ struct Plane {
 }
 
 impl Plane {
-    /// Mean over each `sx` × `sy` cell (the encoder's chroma subsampling).
-    fn box_down(&self, (sx, sy): (usize, usize)) -> Plane {
+    /// Mean over each `sx` × `sy` cell (the encoder's chroma subsampling); the plane itself,
+    /// uncopied, when nothing is subsampled.
+    fn box_down(&self, (sx, sy): (usize, usize)) -> Cow<'_, Plane> {
         if (sx, sy) == (1, 1) {
-            return Plane {
-                width: self.width,
-                height: self.height,
-                data: self.data.clone(),
-            };
+            return Cow::Borrowed(self);
         }
         let (w, h) = (self.width.div_ceil(sx), self.height.div_ceil(sy));
         let mut data = vec![0.0f32; w * h];
@@ -40,11 +40,11 @@ impl Plane {
             }
             *out = sum / n;
         }
-        Plane {
+        Cow::Owned(Plane {
             width: w,
             height: h,
             data,
-        }
+        })
     }
 
     /// The level-shifted 8×8 block at block coordinates (by, bx); it must lie inside.
@@ -57,6 +57,23 @@ impl Plane {
 /// Blocks cut by the image edge are left alone: the encoder coded padding there that the
 /// decoded image no longer shows, so their coefficients cannot be recovered.
 fn project_plane(restored: &mut Plane, decoded: &Plane, c: &Component, dct: &Dct8) {
+    let (sx, sy) = c.step;
+    let (w, delta) = block_changes(restored, decoded, c, dct);
+    for y in 0..restored.height {
+        for x in 0..restored.width {
+            restored.data[y * restored.width + x] += delta[(y / sy) * w + x / sx];
+        }
+    }
+}
+
+/// The change each whole coded block of `restored` needs, on the coded (subsampled) grid:
+/// (its width, the changes).
+fn block_changes(
+    restored: &Plane,
+    decoded: &Plane,
+    c: &Component,
+    dct: &Dct8,
+) -> (usize, Vec<f32>) {
     let (small_r, small_d) = (restored.box_down(c.step), decoded.box_down(c.step));
     let (w, h) = (small_r.width, small_r.height);
     let (sx, sy) = c.step;
@@ -80,11 +97,7 @@ fn project_plane(restored: &mut Plane, decoded: &Plane, c: &Component, dct: &Dct
             }
         }
     }
-    for y in 0..restored.height {
-        for x in 0..restored.width {
-            restored.data[y * restored.width + x] += delta[(y / sy) * w + x / sx];
-        }
-    }
+    (w, delta)
 }
 
 /// The image's components in the file's colour model, on the 0-255 scale.
@@ -154,12 +167,7 @@ pub fn jpeg_consistent(restored: &Planar, decoded: &Planar, tables: &JpegTables)
             "restored and decoded images differ in shape".into(),
         ));
     }
-    if (tables.width, tables.height) != (decoded.width, decoded.height) {
-        return Err(EngineError::Jpeg(format!(
-            "the file's tables are for a {}x{} image, this one is {}x{}",
-            tables.width, tables.height, decoded.width, decoded.height
-        )));
-    }
+    tables.check_size(decoded.width, decoded.height)?;
     let mut planes = components(restored, tables.model);
     let reference = components(decoded, tables.model);
     let dct = Dct8::default();

@@ -152,6 +152,17 @@ impl JpegTables {
         })
     }
 
+    /// An error unless the tables describe a `width`×`height` image.
+    pub fn check_size(&self, width: usize, height: usize) -> Result<()> {
+        if (self.width, self.height) == (width, height) {
+            return Ok(());
+        }
+        Err(err(format!(
+            "the file's tables are for a {}x{} image, this one is {width}x{height}",
+            self.width, self.height
+        )))
+    }
+
     /// The IJG quality (1-100) whose luminance table is closest (in log ratio) to this file's
     /// first component's: exact for files made by IJG-style encoders, an equivalent for others.
     pub fn quality(&self) -> u8 {

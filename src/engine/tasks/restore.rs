@@ -147,13 +147,9 @@ pub fn restore(
     monitor: &mut dyn Monitor,
 ) -> Result<Output> {
     let passes = restore_passes(p)?;
-    if let Some(t) = &p.jpeg
-        && (t.width, t.height) != (image.width, image.height)
-    {
-        return Err(EngineError::Jpeg(format!(
-            "the file's tables are for a {}x{} image, this one is {}x{}",
-            t.width, t.height, image.width, image.height
-        )));
+    // Checked before any network work, though the projection checks again.
+    if let Some(t) = &p.jpeg {
+        t.check_size(image.width, image.height)?;
     }
     let total = passes.len() * p.mirrors;
     let mut current = image.clone();

@@ -164,25 +164,18 @@ pub enum JpegSetting {
     FromFile { passes: usize },
 }
 
-/// (PSNR of the decoded JPEG, PSNR after restoration), both against the clean photo, and
-/// the NFE each restoration took.
-pub fn jpeg_restoration(
+/// (PSNR of the damaged photo, PSNR after restoration), both against the clean photo (8-bit
+/// quantised), and the NFE each restoration took. `damage(k, clean)` makes photo k's damaged
+/// version and the parameters to restore it with.
+fn restoration_psnr(
     model: &Bcm,
     images: &[Planar],
-    quality: u8,
-    setting: &JpegSetting,
+    damage: impl Fn(usize, &Planar) -> std::result::Result<(Planar, RestoreParams), TrainError>,
 ) -> std::result::Result<(f64, f64, usize), TrainError> {
     let (mut before, mut after, mut nfe) = (0.0, 0.0, 0);
-    for img in images {
+    for (k, img) in images.iter().enumerate() {
         let clean = quantised(img);
-        let (damaged, tables) = jpeg_file(&clean, quality)?;
-        let params = match setting {
-            JpegSetting::Manual(p) => p.clone(),
-            JpegSetting::FromFile { passes } => RestoreParams {
-                passes: *passes,
-                ..RestoreParams::suggested(estimate_noise(&damaged), Some(tables))
-            },
-        };
+        let (damaged, params) = damage(k, &clean)?;
         let out = tasks::restore(model, &damaged, &params, &whole(), &mut ())?;
         before += psnr(&damaged, &clean);
         after += psnr(&quantised(&out.image), &clean);
@@ -192,17 +185,34 @@ pub fn jpeg_restoration(
     Ok((before / n, after / n, nfe))
 }
 
-/// (PSNR of the noisy photo, PSNR after restoration with the settings suggested from the
-/// noise measured in it), against the clean photo, after white noise of std `sigma` (8-bit
-/// quantised); and the NFE.
+/// [`restoration_psnr`] of JPEG-compressed photos at `quality`.
+pub fn jpeg_restoration(
+    model: &Bcm,
+    images: &[Planar],
+    quality: u8,
+    setting: &JpegSetting,
+) -> std::result::Result<(f64, f64, usize), TrainError> {
+    restoration_psnr(model, images, |_, clean| {
+        let (damaged, tables) = jpeg_file(clean, quality)?;
+        let params = match setting {
+            JpegSetting::Manual(p) => p.clone(),
+            JpegSetting::FromFile { passes } => RestoreParams {
+                passes: *passes,
+                ..RestoreParams::suggested(estimate_noise(&damaged), Some(tables))
+            },
+        };
+        Ok((damaged, params))
+    })
+}
+
+/// [`restoration_psnr`] of photos with white noise of std `sigma` (8-bit quantised),
+/// restored with the settings suggested from the noise measured in them.
 pub fn noisy_restoration(
     model: &Bcm,
     images: &[Planar],
     sigma: f32,
 ) -> std::result::Result<(f64, f64, usize), TrainError> {
-    let (mut before, mut after, mut nfe) = (0.0, 0.0, 0);
-    for (k, img) in images.iter().enumerate() {
-        let clean = quantised(img);
+    restoration_psnr(model, images, |k, clean| {
         let mut noisy = clean.clone();
         noisy.add_scaled(
             &NoiseRng::new(1000 + k as u64).normal(noisy.data.len()),
@@ -210,13 +220,8 @@ pub fn noisy_restoration(
         );
         let noisy = quantised(&noisy);
         let params = RestoreParams::suggested(estimate_noise(&noisy), None);
-        let out = tasks::restore(model, &noisy, &params, &whole(), &mut ())?;
-        before += psnr(&noisy, &clean);
-        after += psnr(&quantised(&out.image), &clean);
-        nfe = out.nfe;
-    }
-    let n = images.len().max(1) as f64;
-    Ok((before / n, after / n, nfe))
+        Ok((noisy, params))
+    })
 }
 
 /// A centred square hole covering a quarter of the side.

@@ -328,6 +328,11 @@ fn bad_input_gives_one_line_errors_and_no_output() {
         &d.join("l.safetensors").display().to_string(),
     ]);
     fails(&["generate", "--schedule", "80 > 90", "-o", &o]);
+    let run = d.join("run").display().to_string();
+    let e = fails(&[
+        "train", "--out", &run, "--resume", "--batch", "4", "--lr", "1e-3",
+    ]);
+    assert!(e.contains("--batch, --lr cannot change"), "{e}");
     fails(&[
         "restore",
         &g,

@@ -380,7 +380,18 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
             .any(|r| r.step == Some(stopped_at))
     });
 
-    // Resume from the list, as after a restart.
+    // Resume from the list, as after a restart, with the photos moved meanwhile: the tab
+    // asks where they are, then trains on the folder chosen in the form.
+    std::fs::rename(d.join("photos"), d.join("moved")).unwrap();
+    h.get_by_label("Resume").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("is missing").is_some(),
+        "a missing photos folder is reported"
+    );
+    assert!(!h.state().training.is_running());
+    h.state_mut().training.form.data = d.join("moved").display().to_string();
+    h.run_steps(2);
     h.get_by_label("Resume").click();
     h.step();
     wait(&mut h, "resumed steps", |e| {

@@ -9,7 +9,7 @@ use bcm_studio::engine::network::UNetConfig;
 use bcm_studio::engine::schedule::{SIGMA_MIN, c_skip};
 use bcm_studio::engine::train::loss::{bct_loss, huber_c};
 use bcm_studio::engine::train::times::Times;
-use bcm_studio::engine::train::{TrainConfig, Trainer};
+use bcm_studio::engine::train::{ResumeChanges, TrainConfig, Trainer};
 use burn::tensor::{Device, Tensor, TensorData};
 
 fn tempdir(name: &str) -> PathBuf {
@@ -156,6 +156,39 @@ fn resume_continues_the_same_loss_curve() {
         })
         .collect();
     assert_eq!(steps, vec![1, 2, 3, 4, 5, 6]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_resumed_run_finds_moved_photos_and_keeps_its_plan() {
+    let d = tempdir("moved");
+    photo_folder(&d.join("photos"), 6);
+    let device = Device::flex();
+    let mut run = Trainer::start(tiny_config(&d.join("photos")), &d.join("r"), &device).unwrap();
+    run.step().unwrap();
+    run.save_checkpoint().unwrap();
+    let held_out = run.photos.validation.len();
+    drop(run);
+    std::fs::rename(d.join("photos"), d.join("moved")).unwrap();
+    let err = Trainer::resume(&d.join("r"), &device).err().unwrap();
+    assert!(err.to_string().contains("not a folder"), "{err}");
+    let changes = ResumeChanges {
+        data: Some(d.join("moved")),
+        validate_every: Some(7),
+        ..ResumeChanges::default()
+    };
+    let mut resumed = Trainer::resume_with(&d.join("r"), &device, &changes).unwrap();
+    assert_eq!(resumed.step, 1);
+    // The split goes by path inside the folder, so the same photos stay held out.
+    assert_eq!(resumed.photos.validation.len(), held_out);
+    assert!(resumed.step().unwrap().loss.is_finite());
+    // The new place is remembered; the plan is not touched.
+    let again = Trainer::resume(&d.join("r"), &device).unwrap();
+    assert_eq!(again.config.data, d.join("moved"));
+    assert_eq!(again.config.validate_every, 7);
+    assert_eq!(again.config.batch, tiny_config(&d.join("photos")).batch);
+    let mut same = again.config.clone();
+    assert!(!ResumeChanges::default().apply(&mut same));
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -177,7 +177,8 @@ pub enum Command {
     },
     /// Train a model on a folder of photos, or continue a run (--resume).
     Train {
-        /// Folder of .jpg/.png/.webp photos (searched recursively).
+        /// Folder of .jpg/.png/.webp photos (searched recursively). With --resume: where the
+        /// run's photos are now, if they moved.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Model preset for a new run: tiny or photo.
@@ -186,7 +187,8 @@ pub enum Command {
         /// Run folder (config, checkpoints, logs, samples).
         #[arg(long)]
         out: PathBuf,
-        /// Continue the run in --out from its newest checkpoint.
+        /// Continue the run in --out from its newest checkpoint. Only --steps, --data,
+        /// --loader-threads and the --*-every intervals may change then.
         #[arg(long)]
         resume: bool,
         /// New run: planned length (sets the curriculum). Resume: train until this step.

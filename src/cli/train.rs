@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use bcm_studio::engine::train::driver::{Control, Event, Request, drive};
-use bcm_studio::engine::train::{Objective, TrainConfig, Trainer};
+use bcm_studio::engine::train::{Objective, ResumeChanges, TrainConfig, Trainer};
 use burn::tensor::Device;
 
 use super::args::Command;
@@ -82,7 +82,32 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         bail!("not a train command");
     };
     let mut trainer = if resume {
-        let t = Trainer::resume(&out, device)?;
+        let fixed = [
+            ("--batch", batch.is_some()),
+            ("--patch", patch.is_some()),
+            ("--lr", lr.is_some()),
+            ("--downscale", downscale.is_some()),
+            ("--s0", s0.is_some()),
+            ("--s1", s1.is_some()),
+            ("--init", init.is_some()),
+            ("--jpeg-fraction", jpeg_fraction.is_some()),
+        ];
+        let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
+        if !given.is_empty() {
+            bail!(
+                "{} cannot change when a run resumes (it continues the training it planned); \
+                 start a new run from its exported weights (--init) instead",
+                given.join(", ")
+            );
+        }
+        let changes = ResumeChanges {
+            data,
+            loader_threads,
+            checkpoint_every,
+            sample_every,
+            validate_every,
+        };
+        let t = Trainer::resume_with(&out, device, &changes)?;
         eprintln!("resumed {} at step {}", out.display(), t.step);
         t
     } else {

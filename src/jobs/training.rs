@@ -13,7 +13,7 @@ use burn::tensor::Device;
 
 use crate::engine::model::Bcm;
 use crate::engine::train::driver::{Control, Event as TrainEvent, Request, drive};
-use crate::engine::train::{TrainConfig, TrainError, Trainer};
+use crate::engine::train::{ResumeChanges, TrainConfig, TrainError, Trainer};
 
 /// How a run starts.
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub enum Start {
     Resume {
         run: PathBuf,
         until: u64,
+        /// Where the run's photos are now, when they moved.
+        data: Option<PathBuf>,
     },
 }
 
@@ -146,8 +148,12 @@ fn open(start: Start, device: &Device) -> Result<(Trainer, u64), TrainError> {
             let until = config.total_steps;
             (Trainer::start(*config, &run, device)?, until)
         }
-        Start::Resume { run, until } => {
-            let t = Trainer::resume(&run, device)?;
+        Start::Resume { run, until, data } => {
+            let changes = ResumeChanges {
+                data,
+                ..ResumeChanges::default()
+            };
+            let t = Trainer::resume_with(&run, device, &changes)?;
             let until = until.max(t.step + 1);
             (t, until)
         }

@@ -230,8 +230,26 @@ impl TrainingTab {
         });
     }
 
-    pub fn resume(&mut self, run: PathBuf, until: u64) {
-        self.start(Start::Resume { run, until });
+    /// Resume a run. When its photos folder is gone (moved, or the run came from another
+    /// machine) the form's photos folder is used instead, and the run remembers it.
+    pub fn resume(&mut self, run: PathBuf, until: u64, recorded: &Path) {
+        let chosen = PathBuf::from(self.form.data.trim());
+        let data = if recorded.is_dir() {
+            None
+        } else if chosen.is_dir() {
+            Some(chosen)
+        } else {
+            self.message = Some((
+                format!(
+                    "this run's photos folder {} is missing: choose where its photos are now \
+                     under Photos folder, then resume",
+                    recorded.display()
+                ),
+                true,
+            ));
+            return;
+        };
+        self.start(Start::Resume { run, until, data });
     }
 
     pub fn send(&self, c: Command) {

@@ -10,6 +10,8 @@ pub struct PastRun {
     pub step: Option<u64>,
     pub total: u64,
     pub preset: String,
+    /// The photos folder it trains on.
+    pub data: PathBuf,
 }
 
 /// Runs under `root` (folders with a config.json), newest first.
@@ -39,6 +41,7 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
                     step,
                     total: config.total_steps,
                     preset: config.preset,
+                    data: config.data,
                 },
             ))
         })
@@ -65,7 +68,7 @@ impl TrainingTab {
                     .add_enabled(!running && run.step.is_some(), egui::Button::new("Resume"))
                     .clicked()
                 {
-                    resume = Some((run.dir.clone(), run.total));
+                    resume = Some((run.dir.clone(), run.total, run.data.clone()));
                 }
                 if ui
                     .add_enabled(run.step.is_some(), egui::Button::new("Use in editor"))
@@ -79,8 +82,8 @@ impl TrainingTab {
         if self.past.is_empty() {
             ui.label(format!("no runs in {} yet", self.runs_dir.display()));
         }
-        if let Some((dir, total)) = resume {
-            self.resume(dir, total);
+        if let Some((dir, total, data)) = resume {
+            self.resume(dir, total, &data);
         }
         if let Some(dir) = use_it {
             self.use_in_editor(&dir);

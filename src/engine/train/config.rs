@@ -148,3 +148,39 @@ impl TrainConfig {
         self.lr * ((step + 1) as f64 / self.warmup as f64).min(1.0)
     }
 }
+
+/// What may change when a run resumes: where its photos are (on another machine, say; the
+/// validation split goes by path inside the folder, so it stays the same) and how often it
+/// reports. What is learned — batch, crops, learning rate, curriculum — stays as planned, so a
+/// resumed run continues the same loss curve.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResumeChanges {
+    pub data: Option<PathBuf>,
+    pub loader_threads: Option<usize>,
+    pub checkpoint_every: Option<u64>,
+    pub sample_every: Option<u64>,
+    pub validate_every: Option<u64>,
+}
+
+impl ResumeChanges {
+    /// Apply to a run's configuration; true when anything changed.
+    pub fn apply(&self, config: &mut TrainConfig) -> bool {
+        let before = config.clone();
+        if let Some(v) = &self.data {
+            config.data = v.clone();
+        }
+        if let Some(v) = self.loader_threads {
+            config.loader_threads = v;
+        }
+        if let Some(v) = self.checkpoint_every {
+            config.checkpoint_every = v;
+        }
+        if let Some(v) = self.sample_every {
+            config.sample_every = v;
+        }
+        if let Some(v) = self.validate_every {
+            config.validate_every = v;
+        }
+        *config != before
+    }
+}

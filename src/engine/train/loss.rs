@@ -156,11 +156,24 @@ pub fn denoise_loss(
 impl BctLoss {
     /// Read the three scalars back (one device sync).
     pub fn parts(&self) -> LossParts {
-        let read = |t: &Tensor<1>| t.clone().detach().into_scalar::<f32>();
+        let all = Tensor::cat(
+            vec![
+                self.loss.clone().detach(),
+                self.ct.clone().detach(),
+                self.bcm.clone().detach(),
+            ],
+            0,
+        );
+        let values: Vec<f32> = all
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let at = |i: usize| values.get(i).copied().unwrap_or(f32::NAN);
         LossParts {
-            total: read(&self.loss),
-            ct: read(&self.ct),
-            bcm: read(&self.bcm),
+            total: at(0),
+            ct: at(1),
+            bcm: at(2),
         }
     }
 }

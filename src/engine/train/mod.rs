@@ -16,6 +16,6 @@ pub mod timing;
 pub mod trainer;
 pub mod validate;
 
-pub use config::{Objective, TrainConfig};
+pub use config::{Objective, ResumeChanges, TrainConfig};
 pub use error::TrainError;
 pub use trainer::{StepReport, Trainer};

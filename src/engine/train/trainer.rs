@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::checkpoint::{self, CheckpointState};
-use super::config::{Objective, TrainConfig};
+use super::config::{Objective, ResumeChanges, TrainConfig};
 use super::curriculum::Curriculum;
 use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
 use super::degrade;
@@ -117,14 +117,30 @@ impl Trainer {
 
     /// Continue a run from its newest checkpoint.
     pub fn resume(run: &Path, device: &Device) -> Result<Self, TrainError> {
+        Self::resume_with(run, device, &ResumeChanges::default())
+    }
+
+    /// Continue a run from its newest checkpoint with `changes` to where its photos are or how
+    /// often it reports; they are written into the run's configuration.
+    pub fn resume_with(
+        run: &Path,
+        device: &Device,
+        changes: &ResumeChanges,
+    ) -> Result<Self, TrainError> {
         let bytes = std::fs::read(run.join("config.json")).map_err(|e| run_err(run, e))?;
-        let config: TrainConfig = serde_json::from_slice(&bytes).map_err(|e| run_err(run, e))?;
+        let mut config: TrainConfig =
+            serde_json::from_slice(&bytes).map_err(|e| run_err(run, e))?;
+        let changed = changes.apply(&mut config);
         config.validate()?;
         let dir = checkpoint::latest(run).ok_or_else(|| {
             TrainError::Run(format!("{} has no checkpoint to resume", run.display()))
         })?;
         let state = checkpoint::read_state(&dir)?;
         let photos = PhotoSet::scan(&config.data, 10)?;
+        if changed {
+            let json = serde_json::to_vec_pretty(&config).map_err(|e| run_err(run, e))?;
+            write_atomic(&run.join("config.json"), &json).map_err(|e| run_err(run, e))?;
+        }
         let ad = device.clone().autodiff();
         let net = checkpoint::load_online(&dir, &config.model, &ad)?;
         let ema = checkpoint::load_ema(&dir, device)?;

@@ -251,6 +251,25 @@ fn a_jpeg_is_restored_consistently_with_its_file() {
             .iter()
             .any(|m| m.text.contains("changed since it was opened"))
     );
+
+    // Undone back to the file's pixels, the file describes the photo again.
+    h.get_by_label("Discard (Esc)").click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    h.get_by_label("Restore photo").click();
+    h.step();
+    wait(&mut h, "the restoration after undo", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
+    assert!(
+        staged
+            .recipe
+            .schedule
+            .iter()
+            .any(|s| s.contains("JPEG-consistent"))
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 

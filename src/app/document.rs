@@ -1,6 +1,7 @@
 //! The open picture: pixels, mask, colour strokes, history, and where it came from. Results
 //! from the engine go to a staging slot first and touch the document only when accepted.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 
 use image::DynamicImage;
@@ -48,6 +49,9 @@ pub struct Document {
     /// What is known about the photo's damage when it was opened (kept, not recomputed:
     /// the panel shows it every frame).
     pub damage: PhotoDamage,
+    /// Whether the pixels still equal the decoded file, as of a revision: compared at most
+    /// once per revision (a full-image compare), and known without one right after opening.
+    unchanged: Cell<(u64, bool)>,
     revision: u64,
     saved_revision: u64,
 }
@@ -62,6 +66,8 @@ pub struct Dirty {
 impl Document {
     pub fn new(photo: Photo) -> Self {
         let (w, h) = (photo.width(), photo.height());
+        // The image was just made from the file, so it matches wherever that is exact.
+        let exact = crate::photo::converts_exactly(&photo.original);
         Self {
             path: photo.path,
             original: photo.original,
@@ -78,6 +84,7 @@ impl Document {
                 jpeg_quality: photo.jpeg.as_ref().map(JpegTables::quality),
             },
             jpeg: photo.jpeg,
+            unchanged: Cell::new((0, exact)),
             revision: 0,
             saved_revision: 0,
         }
@@ -103,9 +110,16 @@ impl Document {
     /// The JPEG file's tables while the image still shows exactly what the file decodes to
     /// (after any edit the file no longer describes it).
     pub fn jpeg_if_unchanged(&self) -> Option<&JpegTables> {
-        self.jpeg
-            .as_ref()
-            .filter(|_| crate::photo::matches_decoded(&self.image, &self.original))
+        let jpeg = self.jpeg.as_ref()?;
+        let (seen, same) = self.unchanged.get();
+        let same = if seen == self.revision {
+            same
+        } else {
+            let same = crate::photo::matches_decoded(&self.image, &self.original);
+            self.unchanged.set((self.revision, same));
+            same
+        };
+        same.then_some(jpeg)
     }
 
     /// Unsaved changes (strokes included: they are work too).

@@ -63,6 +63,15 @@ pub fn planar_from_image(img: &DynamicImage) -> Planar {
     }
 }
 
+/// Whether the planar image made from `original` holds its pixels exactly (8-bit RGB or grey
+/// decodes; wider formats are rounded on the way).
+pub fn converts_exactly(original: &DynamicImage) -> bool {
+    matches!(
+        original,
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageLuma8(_)
+    )
+}
+
 /// Whether `img` still holds exactly the pixels of `original` (an 8-bit RGB or grey
 /// decode), without converting the whole image.
 pub fn matches_decoded(img: &Planar, original: &DynamicImage) -> bool {

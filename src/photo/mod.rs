@@ -11,7 +11,8 @@ mod save;
 pub use composite::compose;
 pub use error::PhotoError;
 pub use load::{
-    Photo, decode, load, load_mask, mask_from_image, matches_decoded, planar_from_image,
+    Photo, converts_exactly, decode, load, load_mask, mask_from_image, matches_decoded,
+    planar_from_image,
 };
 pub use recipe::{Recipe, read_recipe};
 pub use save::{OutputFormat, SaveOptions, encode, save};

@@ -41,7 +41,8 @@ pub struct TrainConfig {
     pub sample_every: u64,
     pub validate_every: u64,
     pub ema_decay: f64,
-    /// Gradient-norm clipping (the reference clips at 1.0 in f32 training).
+    /// Gradient-norm clipping, per parameter tensor as burn's optimiser does it (the reference
+    /// clips the norm of all gradients together at 1.0 in f32 training).
     pub grad_clip: Option<f64>,
     /// Curriculum bounds (iCT: 10 and 1280).
     pub s0: u64,

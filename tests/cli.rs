@@ -339,7 +339,8 @@ fn bad_input_gives_one_line_errors_and_no_output() {
         "-o",
         &d.join("out.bmp").display().to_string(),
     ]);
-    fails(&["reconstruct", &g, "--nfe", "9", "-o", &o]);
+    let e = fails(&["reconstruct", &g, "--nfe", "65", "-o", &o]);
+    assert!(e.contains("1-64"), "{e}");
     assert!(!out.exists(), "no output may be written on failure");
 
     let e = fails(&["restore", &g, "-o", &g]);

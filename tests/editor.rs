@@ -436,6 +436,54 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
 }
 
 #[test]
+fn the_ladder_plan_inverts_and_generates_in_even_hops() {
+    let d = tempdir("ladder");
+    write_photo(&d.join("a.png"), 64, 48);
+    let mut h = harness(d.join("runs"));
+    open(&mut h, d.join("a.png"));
+    h.get_by_label("ladder").click();
+    h.run_steps(2);
+    let plan = h.state().timeline.plan.clone();
+    assert_eq!(plan.nfe(), 16);
+    assert_eq!(
+        h.state().timeline.inversion_nfe,
+        16,
+        "the inversion takes as many hops"
+    );
+    h.get_by_label("Invert to σ").click();
+    h.step();
+    wait(&mut h, "the inversion", |e| {
+        e.doc.as_ref().and_then(|d| d.level.as_ref()).is_some()
+    });
+    assert_eq!(
+        h.state()
+            .doc
+            .as_ref()
+            .unwrap()
+            .level
+            .as_ref()
+            .unwrap()
+            .sigma,
+        15.0
+    );
+    let down = plan.rebased(15.0);
+    h.get_by_label(&format!("Generate back ({} NFE)", down.nfe()))
+        .click();
+    h.step();
+    wait(&mut h, "the generation", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
+    let down = down.to_string();
+    assert!(
+        staged.recipe.schedule.iter().any(|s| s.contains(&down)),
+        "{:?} lacks {down}",
+        staged.recipe.schedule
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn opening_over_unsaved_work_asks_first() {
     let d = tempdir("replace");
     write_photo(&d.join("a.png"), 64, 48);

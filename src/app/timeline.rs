@@ -4,7 +4,7 @@
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
-use crate::engine::plan::{GenerationPreset, Op, Plan};
+use crate::engine::plan::{GenerationPreset, MAX_LADDER_NFE, Op, Plan};
 use crate::engine::schedule::{SIGMA_MAX, SIGMA_MIN};
 
 /// What the user asked the timeline to do.
@@ -23,8 +23,10 @@ pub struct Timeline {
     pub preset: Option<GenerationPreset>,
     /// Level the scrubber points at.
     pub scrub: f32,
-    /// Inversion hops used when scrubbing (1–4).
+    /// Inversion hops used when scrubbing (1–4 the reference ladders, up to 32 even hops).
     pub inversion_nfe: usize,
+    /// Hops of the "ladder" plan (evenly spaced in log σ).
+    pub ladder_nfe: usize,
     dragging: Option<usize>,
     pub error: Option<String>,
 }
@@ -36,6 +38,7 @@ impl Default for Timeline {
             preset: Some(GenerationPreset::TwoStep),
             scrub: 15.0,
             inversion_nfe: 2,
+            ladder_nfe: 16,
             dragging: None,
             error: None,
         }
@@ -119,18 +122,41 @@ impl Timeline {
                     self.error = None;
                 }
             }
+            let ladder = self.preset.is_none() && Plan::generation(self.ladder_nfe, SIGMA_MAX).is_ok_and(|p| p == self.plan);
+            if ui
+                .selectable_label(ladder, "ladder")
+                .on_hover_text("Evenly spaced hops down from 80. The shipped model steps along the ODE like a denoiser, so more hops come closer to it: with as many inversion hops (set with it), a photo comes back through noise much closer to itself than with 2 + 2 (the model card has the numbers).")
+                .clicked()
+                && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
+            {
+                self.plan = plan;
+                self.preset = None;
+                self.error = None;
+                self.inversion_nfe = self.ladder_nfe;
+            }
+            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(5..=MAX_LADDER_NFE / 2).suffix(" hops")).changed()
+                && ladder
+                && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
+            {
+                self.plan = plan;
+                self.inversion_nfe = self.ladder_nfe;
+            }
+            ui.separator();
+            ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
+                .on_hover_text("Hops used to invert the photo when you scrub (2 = the reference's 0.07 → 15 → 80; beyond 4, evenly spaced hops that follow the ODE more closely).");
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");
-            ui.monospace(self.plan.to_string());
-            ui.separator();
-            ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=4).text("inversion NFE"))
-                .on_hover_text("Hops used to invert the photo when you scrub (2 = the reference's 0.07 → 15 → 80).");
+            // Long plans are cut to the panel's width; the hover shows all of it.
+            let text = self.plan.to_string();
+            ui.add(egui::Label::new(egui::RichText::new(&text).monospace()).truncate()).on_hover_text(text);
         });
         if let Some(err) = &self.error {
             ui.colored_label(Color32::LIGHT_RED, err);
         }
 
-        let height = 26.0 + 14.0 * (self.plan.ops.len() as f32 + 1.0);
+        // Rows of 14 px, squeezed for long plans so the panel keeps its size.
+        let row_step = (14.0f32).min(100.0 / (self.plan.ops.len() as f32 + 1.0));
+        let height = 26.0 + row_step * (self.plan.ops.len() as f32 + 1.0);
         let (rect, response) = ui.allocate_exact_size(
             Vec2::new(ui.available_width(), height.max(80.0)),
             Sense::click_and_drag(),
@@ -156,7 +182,7 @@ impl Timeline {
             );
         }
         // Plan: row i is the level after i ops; hops solid, noise injections dashed.
-        let row = |i: usize| axis.top() + 8.0 + 14.0 * i as f32;
+        let row = |i: usize| axis.top() + 8.0 + row_step * i as f32;
         let mut points = vec![Pos2::new(x_of(axis, self.plan.start), row(0))];
         for (i, op) in self.plan.ops.iter().enumerate() {
             let p = Pos2::new(x_of(axis, op_level(op)), row(i + 1));

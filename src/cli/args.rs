@@ -49,7 +49,8 @@ pub enum Command {
         width: usize,
         #[arg(long, default_value_t = 256)]
         height: usize,
-        /// Network evaluations: 1 one-step, 2 two-step, 3 zigzag, 4 mixed.
+        /// Network evaluations: 1 one-step, 2 two-step, 3 zigzag, 4 mixed; 5-64 hops evenly
+        /// spaced in log σ.
         #[arg(long, default_value_t = 2)]
         nfe: usize,
         /// A custom schedule instead, e.g. "80 > 2.4 > 0.002" ('+s' adds noise up to s).
@@ -68,7 +69,8 @@ pub enum Command {
         /// Target noise level.
         #[arg(long, default_value_t = 80.0)]
         sigma: f32,
-        /// Network evaluations for the inversion (1-4).
+        /// Network evaluations for the inversion (1-4 the reference ladders, up to 64 evenly
+        /// spaced hops: more follow the ODE more closely).
         #[arg(long, default_value_t = 2)]
         nfe: usize,
         /// A custom schedule instead, starting at 0.002, e.g. "0.002 > +0.07 > 15 > 80".
@@ -83,7 +85,7 @@ pub enum Command {
     /// Invert a photo to pure noise and generate it back.
     Reconstruct {
         input: PathBuf,
-        /// Network evaluations in each direction (1-4).
+        /// Network evaluations in each direction (1-64; see `invert --nfe`).
         #[arg(long, default_value_t = 2)]
         nfe: usize,
         #[arg(short, long)]
@@ -98,7 +100,7 @@ pub enum Command {
         /// Noise level where the two latents are mixed.
         #[arg(long, default_value_t = 80.0)]
         sigma: f32,
-        /// Network evaluations for each inversion and each frame (1-4).
+        /// Network evaluations for each inversion and each frame (1-64).
         #[arg(long, default_value_t = 2)]
         nfe: usize,
         /// Write all frames side by side into the output instead of numbered files.

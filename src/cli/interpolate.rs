@@ -9,7 +9,7 @@ use image::GenericImage;
 use serde_json::json;
 
 use super::common::{Session, TerminalProgress, check_output, load_photo, numbered, write_result};
-use super::run::preset;
+use bcm_studio::engine::Plan;
 
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -48,7 +48,7 @@ pub fn run(
         );
         b = photo::Photo::from_image(resized, Some(second.to_path_buf()));
     }
-    let scheme = preset(nfe)?;
+    let scheme = Plan::generation(nfe, sigma)?;
     let mut progress = TerminalProgress::new("invert both");
     let interp = Interpolator::new(
         model,

@@ -42,7 +42,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                     let latent = load_latent(&path)?;
                     let plan = match schedule {
                         Some(s) => s.parse::<Plan>()?,
-                        None => preset(nfe)?.plan_from(latent.sigma),
+                        None => Plan::generation(nfe, latent.sigma)?,
                     };
                     if (plan.start - latent.sigma).abs() > 1e-3 * latent.sigma {
                         bail!(
@@ -60,7 +60,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 None => {
                     let plan = match schedule {
                         Some(s) => s.parse::<Plan>()?,
-                        None => preset(nfe)?.plan_from(80.0),
+                        None => Plan::generation(nfe, 80.0)?,
                     };
                     let p = tasks::GenerateParams {
                         width,

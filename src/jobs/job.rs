@@ -197,8 +197,17 @@ pub(crate) fn execute(
             preset,
             seed,
         } => {
-            let interp =
-                Interpolator::new(model, &a, &b, sigma, nfe, preset, seed, tiling, monitor)?;
+            let interp = Interpolator::new(
+                model,
+                &a,
+                &b,
+                sigma,
+                nfe,
+                preset.plan_from(sigma),
+                seed,
+                tiling,
+                monitor,
+            )?;
             let used = 2 * interp.a.plan.nfe();
             state.preview = None;
             state.interpolator = Some(interp);

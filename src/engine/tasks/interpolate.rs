@@ -4,7 +4,7 @@
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::Bcm;
 use crate::engine::noise::NoiseRng;
-use crate::engine::plan::{GenerationPreset, Plan};
+use crate::engine::plan::Plan;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::{Monitor, Tiling};
 
@@ -70,7 +70,7 @@ pub fn slerp(a: &[f32], b: &[f32], alpha: f32) -> Vec<f32> {
 
 impl Interpolator {
     /// Invert `a` and `b` (same size) to `sigma` with `nfe` inversion hops; frames are then
-    /// generated with `preset`.
+    /// generated with `generation`, which must start at `sigma`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: &Bcm,
@@ -78,7 +78,7 @@ impl Interpolator {
         b: &Planar,
         sigma: f32,
         nfe: usize,
-        preset: GenerationPreset,
+        generation: Plan,
         seed: u64,
         tiling: &Tiling,
         monitor: &mut dyn Monitor,
@@ -92,11 +92,7 @@ impl Interpolator {
         let plan = Plan::inversion(nfe, sigma)?;
         let a = invert(model, a, &plan, seed, tiling, monitor)?;
         let b = invert(model, b, &plan, seed.wrapping_add(1), tiling, monitor)?;
-        Ok(Self {
-            a,
-            b,
-            generation: preset.plan_from(sigma),
-        })
+        Ok(Self { a, b, generation })
     }
 
     /// The latent at `alpha` ∈ [0, 1].

@@ -3,7 +3,7 @@
 use crate::engine::error::Result;
 use crate::engine::model::Bcm;
 use crate::engine::noise::NoiseRng;
-use crate::engine::plan::{GenerationPreset, Plan};
+use crate::engine::plan::Plan;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::{Monitor, Tiling};
 
@@ -50,12 +50,7 @@ pub fn reconstruct(
     monitor: &mut dyn Monitor,
 ) -> Result<(Output, Plan, Plan)> {
     let up = Plan::inversion(nfe, 80.0)?;
-    let preset = GenerationPreset::for_nfe(nfe).ok_or_else(|| {
-        crate::engine::error::EngineError::Schedule(format!(
-            "reconstruction NFE must be 1-4, got {nfe}"
-        ))
-    })?;
-    let down = preset.plan_from(80.0);
+    let down = Plan::generation(nfe, 80.0)?;
     let total = up.nfe() + down.nfe();
     let mut rng = NoiseRng::new(seed);
     let latent = model.run_counted(image.clone(), &up, &mut rng, tiling, monitor, (0, total))?;

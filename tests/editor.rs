@@ -484,6 +484,36 @@ fn the_ladder_plan_inverts_and_generates_in_even_hops() {
 }
 
 #[test]
+fn interpolation_frames_can_come_down_a_ladder() {
+    let d = tempdir("interp-ladder");
+    write_photo(&d.join("a.png"), 64, 48);
+    let mut h = harness(d.join("runs"));
+    let a = open(&mut h, d.join("a.png"));
+    let mut b = a.clone();
+    b.data.reverse();
+    h.state_mut().interp.set_second("b".into(), b);
+    h.state_mut().tab = Tab::Interpolate;
+    h.state_mut().interp.ladder = true;
+    h.state_mut().interp.nfe = 8;
+    h.state_mut().interp.sigma = 20.0;
+    h.run_steps(2);
+    assert_eq!(h.state().interp.frame_plan().unwrap().nfe(), 8);
+    h.get_by_label("Invert both").click();
+    h.step();
+    wait(&mut h, "the first frame", |e| {
+        e.interp.frame.as_ref().is_some_and(|f| !f.2)
+    });
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("both pictures inverted (16 NFE)")),
+        "two inversions of 8 hops"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn opening_over_unsaved_work_asks_first() {
     let d = tempdir("replace");
     write_photo(&d.join("a.png"), 64, 48);

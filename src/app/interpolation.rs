@@ -4,8 +4,8 @@
 use egui::{Color32, TextureHandle, Ui, Vec2};
 
 use super::textures::{fit_for_display, image_pixels};
-use crate::engine::GenerationPreset;
 use crate::engine::mask::Rect;
+use crate::engine::plan::{GenerationPreset, MAX_LADDER_NFE, Plan};
 use crate::engine::planar::Planar;
 
 pub enum InterpAction {
@@ -21,6 +21,8 @@ pub struct InterpolationPanel {
     pub sigma: f32,
     pub nfe: usize,
     pub preset: GenerationPreset,
+    /// Frames come down a ladder of as many even hops as the inversion (instead of `preset`).
+    pub ladder: bool,
     /// Inverted latents are ready on the worker.
     pub ready: bool,
     pub alpha: f32,
@@ -37,6 +39,7 @@ impl Default for InterpolationPanel {
             sigma: 80.0,
             nfe: 2,
             preset: GenerationPreset::OneStep,
+            ladder: false,
             ready: false,
             alpha: 0.5,
             frame: None,
@@ -74,6 +77,15 @@ impl InterpolationPanel {
     pub fn set_frame(&mut self, alpha: f32, image: Planar, preview: bool) {
         self.frame = Some((alpha, image, preview));
         self.frame_tex = None;
+    }
+
+    /// How frames are generated from the mixing level.
+    pub fn frame_plan(&self) -> crate::engine::Result<Plan> {
+        if self.ladder {
+            Plan::generation(self.nfe, self.sigma)
+        } else {
+            Ok(self.preset.plan_from(self.sigma))
+        }
     }
 
     /// The first picture changed: latents are stale.
@@ -115,14 +127,28 @@ impl InterpolationPanel {
                 .on_hover_text("Noise level where the two latents are mixed: 80 mixes pure noise (big changes), lower keeps more of each picture's layout.")
                 .changed();
             changed |= ui
-                .add(egui::Slider::new(&mut self.nfe, 1..=4).text("inversion NFE"))
-                .on_hover_text("Hops used to invert each picture.")
+                .add(egui::Slider::new(&mut self.nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
+                .on_hover_text("Hops used to invert each picture (beyond 4, evenly spaced hops that follow the ODE more closely).")
                 .changed();
+            let selected = if self.ladder { "ladder".to_string() } else { self.preset.name().to_string() };
             egui::ComboBox::from_id_salt("interp-preset")
-                .selected_text(self.preset.name())
+                .selected_text(selected)
                 .show_ui(ui, |ui| {
                     for p in GenerationPreset::ALL {
-                        changed |= ui.selectable_value(&mut self.preset, p, p.name()).changed();
+                        if ui.selectable_label(!self.ladder && self.preset == p, p.name()).clicked() {
+                            self.preset = p;
+                            self.ladder = false;
+                            changed = true;
+                        }
+                    }
+                    if ui
+                        .selectable_label(self.ladder, "ladder")
+                        .on_hover_text("Frames come down as many even hops as the inversion took: the ends look like the two pictures, at that many NFE per frame.")
+                        .clicked()
+                    {
+                        self.ladder = true;
+                        self.nfe = self.nfe.max(16);
+                        changed = true;
                     }
                 });
             if changed {
@@ -140,7 +166,7 @@ impl InterpolationPanel {
         let slider = ui.add_enabled(
             self.ready,
             egui::Slider::new(&mut self.alpha, 0.0..=1.0)
-                .text("A ← → B")
+                .text("A to B")
                 .show_value(true),
         );
         let slider = slider.on_hover_text("Drag to slide between the pictures.");

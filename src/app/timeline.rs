@@ -111,7 +111,7 @@ impl Timeline {
                     .selectable_label(selected, preset.name())
                     .on_hover_text(match preset {
                         GenerationPreset::OneStep => "One jump from pure noise to a clean image (1 NFE).",
-                        GenerationPreset::TwoStep => "80 → 2.4 → 0.002: two jumps, sharper (2 NFE).",
+                        GenerationPreset::TwoStep => "80 > 2.4 > 0.002: two jumps, sharper (2 NFE).",
                         GenerationPreset::Zigzag => "One jump down, small fresh noise, amplified to 1.2 by the BCM, down again (3 NFE).",
                         GenerationPreset::Mixed => "Two-step, then a zigzag refinement (4 NFE).",
                     })
@@ -143,7 +143,7 @@ impl Timeline {
             }
             ui.separator();
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
-                .on_hover_text("Hops used to invert the photo when you scrub (2 = the reference's 0.07 → 15 → 80; beyond 4, evenly spaced hops that follow the ODE more closely).");
+                .on_hover_text("Hops used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, evenly spaced hops that follow the ODE more closely).");
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");
             // Long plans are cut to the panel's width; the hover shows all of it.

@@ -8,7 +8,7 @@ use crate::engine::sampler::{Monitor, Tiling};
 use crate::engine::tasks::{
     self, EditParams, GenerateParams, InpaintParams, Interpolator, RestoreParams,
 };
-use crate::engine::{GenerationPreset, NoiseRng, Result};
+use crate::engine::{NoiseRng, Result};
 
 /// A unit of engine work.
 #[derive(Debug, Clone)]
@@ -42,7 +42,8 @@ pub enum Job {
         b: Planar,
         sigma: f32,
         nfe: usize,
-        preset: GenerationPreset,
+        /// How frames are generated from `sigma`.
+        generation: Plan,
         seed: u64,
     },
     /// One in-between frame, optionally at a reduced size while the slider is dragged.
@@ -194,20 +195,11 @@ pub(crate) fn execute(
             b,
             sigma,
             nfe,
-            preset,
+            generation,
             seed,
         } => {
-            let interp = Interpolator::new(
-                model,
-                &a,
-                &b,
-                sigma,
-                nfe,
-                preset.plan_from(sigma),
-                seed,
-                tiling,
-                monitor,
-            )?;
+            let interp =
+                Interpolator::new(model, &a, &b, sigma, nfe, generation, seed, tiling, monitor)?;
             let used = 2 * interp.a.plan.nfe();
             state.preview = None;
             state.interpolator = Some(interp);

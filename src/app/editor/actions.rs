@@ -200,12 +200,16 @@ impl Editor {
                 let (Some(doc), Some((_, b))) = (&self.doc, &self.interp.second) else {
                     return;
                 };
+                let generation = match self.interp.frame_plan() {
+                    Ok(plan) => plan,
+                    Err(e) => return self.error(e.to_string()),
+                };
                 let job = Job::PrepareInterpolation {
                     a: doc.image.clone(),
                     b: b.clone(),
                     sigma: self.interp.sigma,
                     nfe: self.interp.nfe,
-                    preset: self.interp.preset,
+                    generation,
                     seed: self.tasks.seed,
                 };
                 self.submit(job, JobPurpose::Interpolation);

@@ -315,7 +315,7 @@ impl Editor {
                     }
                     None => {
                         ui.centered_and_justified(|ui| {
-                            ui.label("Open a photo: File › Open (Ctrl+O), or drop a file here.");
+                            ui.label("Open a photo: File > Open (Ctrl+O), or drop a file here.");
                         });
                     }
                 });

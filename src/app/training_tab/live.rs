@@ -114,7 +114,7 @@ impl TrainingTab {
             });
         if let Some(sigma) = self.live.inversion_sigma {
             ui.label(format!("inversion to 80 reaches σ {sigma:.1}"))
-                .on_hover_text("RMS of (latent − photo) after a one-hop inversion; 80 when exact. Well below 80, generation back from the latent fails and reconstruction PSNR drops.");
+                .on_hover_text("RMS of (latent - photo) after a one-hop inversion; 80 when exact. Well below 80, generation back from the latent fails and reconstruction PSNR drops.");
         }
         if self.live.sample_tex.is_none()
             && let Some(path) = &self.live.sample

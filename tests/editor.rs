@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bcm_studio::app::{Editor, EditorOptions, Tab};
+use bcm_studio::app::{Editor, EditorOptions, Staged, Tab};
 use bcm_studio::engine::Tiling;
 use bcm_studio::engine::planar::Planar;
 use egui::{Modifiers, Pos2};
@@ -181,6 +181,24 @@ fn open_paint_inpaint_accept_undo_redo() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// Click Restore and wait for the staged result.
+fn restore_and_stage(h: &mut Harness<'_, Editor>, what: &str) -> Staged {
+    h.get_by_label("Restore photo").click();
+    h.step();
+    wait(h, what, |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    h.state().doc.as_ref().unwrap().staged.clone().unwrap()
+}
+
+fn is_jpeg_consistent(staged: &Staged) -> bool {
+    staged
+        .recipe
+        .schedule
+        .iter()
+        .any(|s| s.contains("JPEG-consistent"))
+}
+
 #[test]
 fn a_jpeg_is_restored_consistently_with_its_file() {
     use bcm_studio::engine::jpeg::{JpegTables, jpeg_consistent};
@@ -213,19 +231,8 @@ fn a_jpeg_is_restored_consistently_with_its_file() {
     h.run_steps(2);
     h.get_by_label("consistent with the JPEG file");
 
-    h.get_by_label("Restore photo").click();
-    h.step();
-    wait(&mut h, "the restoration", |e| {
-        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
-    });
-    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
-    assert!(
-        staged
-            .recipe
-            .schedule
-            .iter()
-            .any(|s| s.contains("JPEG-consistent"))
-    );
+    let staged = restore_and_stage(&mut h, "the restoration");
+    assert!(is_jpeg_consistent(&staged));
     let again = jpeg_consistent(&staged.image, &decoded, &tables).unwrap();
     let moved = again
         .data
@@ -238,12 +245,7 @@ fn a_jpeg_is_restored_consistently_with_its_file() {
     // Once the photo has changed, the file no longer describes it.
     h.get_by_label("Accept (Enter)").click();
     h.run_steps(2);
-    h.get_by_label("Restore photo").click();
-    h.step();
-    wait(&mut h, "the second restoration", |e| {
-        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
-    });
-    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
+    let staged = restore_and_stage(&mut h, "the second restoration");
     assert!(!staged.recipe.schedule.iter().any(|s| s.contains("JPEG")));
     assert!(
         h.state()
@@ -257,19 +259,8 @@ fn a_jpeg_is_restored_consistently_with_its_file() {
     h.run_steps(2);
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(2);
-    h.get_by_label("Restore photo").click();
-    h.step();
-    wait(&mut h, "the restoration after undo", |e| {
-        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
-    });
-    let staged = h.state().doc.as_ref().unwrap().staged.clone().unwrap();
-    assert!(
-        staged
-            .recipe
-            .schedule
-            .iter()
-            .any(|s| s.contains("JPEG-consistent"))
-    );
+    let staged = restore_and_stage(&mut h, "the restoration after undo");
+    assert!(is_jpeg_consistent(&staged));
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -17,7 +17,7 @@ pub mod training_tab;
 mod view;
 
 pub use brush::{Brush, Tool};
-pub use document::Document;
+pub use document::{Document, Staged};
 pub use editor::{Editor, EditorOptions, Tab};
 pub use files::default_config_dir;
 pub use launch::{LaunchError, run};

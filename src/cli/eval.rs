@@ -61,7 +61,7 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
     println!();
     println!("| measurement | result | NFE |");
     println!("|---|---|---|");
-    for nfe in [1, 2, 4, 8, 16, 32] {
+    for nfe in [1, 2, 4, 8, 16, 32, 64] {
         let (p, s) = reconstruction(model, &val, nfe, 0)?;
         println!(
             "| reconstruction (invert to 80, generate back) | PSNR {p:.2} dB, SSIM {s:.3} | {nfe} + {nfe} |"

@@ -71,6 +71,15 @@ fn open(h: &mut Harness<'_, Editor>, path: PathBuf) -> Planar {
     h.state().doc.as_ref().unwrap().image.clone()
 }
 
+/// A fresh editor with a 64×48 test photo `a.png` open: (its folder, the harness, the pixels).
+fn editor_with_photo(name: &str) -> (PathBuf, Harness<'static, Editor>, Planar) {
+    let d = tempdir(name);
+    write_photo(&d.join("a.png"), 64, 48);
+    let mut h = harness(d.join("runs"));
+    let pixels = open(&mut h, d.join("a.png"));
+    (d, h, pixels)
+}
+
 /// Drag the brush across image points (a whole drag is one stroke).
 fn paint(h: &mut Harness<'_, Editor>, points: &[(f32, f32)]) {
     let to_screen = |h: &Harness<'_, Editor>, (x, y): (f32, f32)| {
@@ -428,10 +437,7 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
 
 #[test]
 fn the_ladder_plan_inverts_and_generates_in_even_hops() {
-    let d = tempdir("ladder");
-    write_photo(&d.join("a.png"), 64, 48);
-    let mut h = harness(d.join("runs"));
-    open(&mut h, d.join("a.png"));
+    let (d, mut h, _) = editor_with_photo("ladder");
     h.get_by_label("ladder").click();
     h.run_steps(2);
     let plan = h.state().timeline.plan.clone();
@@ -476,10 +482,7 @@ fn the_ladder_plan_inverts_and_generates_in_even_hops() {
 
 #[test]
 fn interpolation_frames_can_come_down_a_ladder() {
-    let d = tempdir("interp-ladder");
-    write_photo(&d.join("a.png"), 64, 48);
-    let mut h = harness(d.join("runs"));
-    let a = open(&mut h, d.join("a.png"));
+    let (d, mut h, a) = editor_with_photo("interp-ladder");
     let mut b = a.clone();
     b.data.reverse();
     h.state_mut().interp.set_second("b".into(), b);
@@ -506,11 +509,8 @@ fn interpolation_frames_can_come_down_a_ladder() {
 
 #[test]
 fn opening_over_unsaved_work_asks_first() {
-    let d = tempdir("replace");
-    write_photo(&d.join("a.png"), 64, 48);
+    let (d, mut h, _) = editor_with_photo("replace");
     write_photo(&d.join("b.png"), 80, 40);
-    let mut h = harness(d.join("runs"));
-    open(&mut h, d.join("a.png"));
     h.state_mut().canvas.brush.size = 10.0;
     paint(&mut h, &[(20.0, 20.0), (30.0, 25.0)]);
     assert!(h.state().doc.as_ref().unwrap().is_dirty());

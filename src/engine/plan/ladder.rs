@@ -28,6 +28,9 @@ fn log_spaced(from: f32, to: f32, n: usize) -> Vec<f32> {
         .collect()
 }
 
+/// The reference code's inversion ladders for 1-4 NFE: the levels below the target.
+const REFERENCE_INVERSIONS: [&[f32]; 4] = [&[], &[15.0], &[2.0, 15.0], &[0.6, 3.0, 15.0]];
+
 fn check_ladder_nfe(nfe: usize, what: &str) -> Result<()> {
     if (1..=MAX_LADDER_NFE).contains(&nfe) {
         Ok(())
@@ -70,20 +73,17 @@ impl Plan {
                 "inversion target {to} must be in ({LADDER_FLOOR}, 80]"
             )));
         }
-        let reference: &[f32] = match nfe {
-            1 => &[],
-            2 => &[15.0],
-            3 => &[2.0, 15.0],
-            4 => &[0.6, 3.0, 15.0],
-            _ => &[],
+        let levels: Vec<f32> = match REFERENCE_INVERSIONS.get(nfe - 1) {
+            Some(below) => below
+                .iter()
+                .copied()
+                .filter(|&l| l < to)
+                .chain([to])
+                .collect(),
+            None => log_spaced(LADDER_FLOOR, to, nfe),
         };
         let mut ops = vec![Op::Noise(LADDER_FLOOR)];
-        if nfe <= 4 {
-            ops.extend(reference.iter().filter(|&&l| l < to).map(|&l| Op::Hop(l)));
-            ops.push(Op::Hop(to));
-        } else {
-            ops.extend(log_spaced(LADDER_FLOOR, to, nfe).into_iter().map(Op::Hop));
-        }
+        ops.extend(levels.into_iter().map(Op::Hop));
         let plan = Plan {
             start: SIGMA_MIN,
             ops,

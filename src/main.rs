@@ -8,6 +8,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    cpu_as_burn_default_device();
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| dispatch(cli));
     match result {
@@ -20,6 +21,16 @@ fn main() -> ExitCode {
             eprintln!("error: internal failure (see the message above); no output was written");
             ExitCode::from(2)
         }
+    }
+}
+
+/// burn builds optimiser state read from a checkpoint on its default device and moves it to the
+/// parameters' device on the next step. Left alone, that default is a wgpu adapter: without a GPU,
+/// a software Vulkan device started just to hold it for one step. The CPU is always there.
+fn cpu_as_burn_default_device() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: the first thing main does, before any other thread exists.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
 }
 
@@ -40,7 +51,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             sizes,
             preset,
             devices,
-        }) => cli::bench::run(repeat, &sizes, &preset, &devices),
+            batch,
+        }) => cli::bench::run(repeat, &sizes, &preset, &devices, batch),
         Some(Command::Export {
             from,
             output,

@@ -203,6 +203,9 @@ pub enum Command {
         patch: Option<usize>,
         #[arg(long)]
         lr: Option<f64>,
+        /// Steps of linear learning-rate warm-up (a short one suits a fine-tune from --init).
+        #[arg(long)]
+        warmup: Option<u64>,
         /// Area-downscale photos by this factor before cropping (1 or 2).
         #[arg(long)]
         downscale: Option<u32>,
@@ -273,5 +276,8 @@ pub enum Command {
         /// Devices to time (cpu, wgpu); default: the CPU and wgpu if an adapter exists.
         #[arg(long, value_delimiter = ',')]
         devices: Vec<String>,
+        /// Batch size of the training line; default: the preset's.
+        #[arg(long)]
+        batch: Option<usize>,
     },
 }

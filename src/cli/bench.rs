@@ -54,9 +54,21 @@ fn memory_note(dev: &SelectedDevice) -> String {
     }
 }
 
-fn training_line(preset: &str, dev: &SelectedDevice, repeat: usize) -> Result<()> {
-    let config = TrainConfig::for_preset(preset, std::path::PathBuf::new())?;
-    let seconds = time_steps(&config, &dev.device, repeat)?;
+/// Untimed calls before each measurement: on a GPU burn compiles kernels and autotunes them for
+/// every new shape during the first calls, which would otherwise land in the mean.
+const WARM_UP_CALLS: usize = 3;
+
+fn training_line(
+    preset: &str,
+    batch: Option<usize>,
+    dev: &SelectedDevice,
+    repeat: usize,
+) -> Result<()> {
+    let mut config = TrainConfig::for_preset(preset, std::path::PathBuf::new())?;
+    if let Some(b) = batch {
+        config.batch = b;
+    }
+    let seconds = time_steps(&config, &dev.device, WARM_UP_CALLS, repeat)?;
     println!(
         "| {} | BCT training step, batch {} × {}² | {:.0} ms/step = {:.2} steps/s, {:.1} images/s | {} |",
         dev.description,
@@ -90,7 +102,13 @@ fn jpeg_line(size: usize, repeat: usize) -> Result<()> {
     Ok(())
 }
 
-pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -> Result<()> {
+pub fn run(
+    repeat: usize,
+    sizes: &[usize],
+    preset: &str,
+    requested: &[String],
+    batch: Option<usize>,
+) -> Result<()> {
     let config =
         UNetConfig::preset(preset).with_context(|| format!("unknown preset '{preset}'"))?;
     if repeat == 0 || sizes.iter().any(|&s| !(16..=4096).contains(&s)) {
@@ -121,7 +139,9 @@ pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -
                 tiles: 1,
                 level: 80.0,
             };
-            model.eval(&x, 80.0, 0.002, &tiling, &mut (), progress)?; // warm-up, kernel compilation
+            for _ in 0..WARM_UP_CALLS {
+                model.eval(&x, 80.0, 0.002, &tiling, &mut (), progress)?;
+            }
             let start = Instant::now();
             for _ in 0..repeat {
                 model.eval(&x, 80.0, 0.002, &tiling, &mut (), progress)?;
@@ -133,7 +153,7 @@ pub fn run(repeat: usize, sizes: &[usize], preset: &str, requested: &[String]) -
                 memory_note(&dev)
             );
         }
-        training_line(preset, &dev, repeat)?;
+        training_line(preset, batch, &dev, repeat)?;
     }
     jpeg_line(1024, repeat)?;
     Ok(())

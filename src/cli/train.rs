@@ -67,6 +67,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         batch,
         patch,
         lr,
+        warmup,
         downscale,
         checkpoint_every,
         sample_every,
@@ -86,6 +87,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--batch", batch.is_some()),
             ("--patch", patch.is_some()),
             ("--lr", lr.is_some()),
+            ("--warmup", warmup.is_some()),
             ("--downscale", downscale.is_some()),
             ("--s0", s0.is_some()),
             ("--s1", s1.is_some()),
@@ -135,6 +137,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = lr {
             config.lr = v;
+        }
+        if let Some(v) = warmup {
+            config.warmup = v;
         }
         if let Some(v) = downscale {
             config.downscale = v;

@@ -153,7 +153,7 @@ impl TrainingTab {
         let waker = self.waker.clone();
         std::thread::spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::engine::train::timing::time_steps(&config, &device, 2)
+                crate::engine::train::timing::time_steps(&config, &device, 1, 2)
                     .map_err(|e| e.to_string())
             }))
             .unwrap_or_else(|_| Err("the measurement failed (out of memory?)".into()))

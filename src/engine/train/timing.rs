@@ -12,9 +12,15 @@ use super::step::{descend, draw_times, objective_loss, optimizer};
 use super::times::TimeSampler;
 use crate::engine::noise::NoiseRng;
 
-/// Time `steps` BCT optimiser steps on synthetic crops (after one warm-up step): seconds per
-/// step, for benchmarks and the training tab's estimate before a run starts.
-pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result<f64, TrainError> {
+/// Time `steps` BCT optimiser steps on synthetic crops after `warm_up` untimed ones (kernel
+/// compilation and autotuning happen there): seconds per step, for benchmarks and the training
+/// tab's estimate before a run starts.
+pub fn time_steps(
+    config: &TrainConfig,
+    device: &Device,
+    warm_up: usize,
+    steps: usize,
+) -> Result<f64, TrainError> {
     config.validate()?;
     let ad = device.clone().autodiff();
     ad.seed(config.seed);
@@ -25,7 +31,8 @@ pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let sampler = TimeSampler::new(config.s0 as usize + 1);
     let mut elapsed = 0.0;
-    for k in 0..=steps {
+    let warm_up = warm_up.max(1);
+    for k in 0..warm_up + steps {
         let started = Instant::now();
         let x0: Vec<f32> = noise
             .normal(b * 3 * p * p)
@@ -43,7 +50,7 @@ pub fn time_steps(config: &TrainConfig, device: &Device, steps: usize) -> Result
         device
             .sync()
             .map_err(|e| TrainError::Run(format!("device: {e:?}")))?;
-        if k > 0 {
+        if k >= warm_up {
             elapsed += started.elapsed().as_secs_f64();
         }
     }

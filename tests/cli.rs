@@ -394,7 +394,7 @@ fn eval_prints_the_model_card_table() {
         "| 1 + 1 |",
         "| 2 + 2 |",
         "| 4 + 4 |",
-        "| 64 + 64 |",
+        "| 64 + 63 |",
         "JPEG q=10",
         "JPEG q=30",
         "4 mirrored copies) |",

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bcm_studio::app::{Editor, EditorOptions, Staged, Tab};
 use bcm_studio::engine::Tiling;
+use bcm_studio::engine::plan::Op;
 use bcm_studio::engine::planar::Planar;
 use egui::{Modifiers, Pos2};
 use egui_kittest::Harness;
@@ -436,12 +437,16 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
 }
 
 #[test]
-fn the_ladder_plan_inverts_and_generates_in_even_hops() {
+fn the_ladder_plan_inverts_and_generates_in_heun_hops() {
     let (d, mut h, _) = editor_with_photo("ladder");
     h.get_by_label("ladder").click();
     h.run_steps(2);
     let plan = h.state().timeline.plan.clone();
     assert_eq!(plan.nfe(), 16);
+    assert!(
+        plan.ops.iter().any(|op| matches!(op, Op::Heun(_))),
+        "{plan}"
+    );
     assert_eq!(
         h.state().timeline.inversion_nfe,
         16,

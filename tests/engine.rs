@@ -227,7 +227,8 @@ fn reconstruction_counts_both_directions_and_cancel_stops() {
 
 #[test]
 fn longer_ladders_reconstruct_a_photo_more_faithfully() {
-    // The shipped model follows the ODE step by step: more hops, a closer round trip.
+    // The shipped model follows the ODE step by step: more hops, a closer round trip; from 32
+    // NFE the ladders start at the clean photo and retrace each other, and it comes back.
     let model = weights::default_model(&Device::flex()).unwrap();
     let img = image::open(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -238,7 +239,8 @@ fn longer_ladders_reconstruct_a_photo_more_faithfully() {
     let x = bcm_studio::photo::planar_from_image(&img);
     let psnr = |nfe: usize| {
         let (out, up, down) = tasks::reconstruct(&model, &x, nfe, 0, &whole(), &mut ()).unwrap();
-        assert_eq!((up.nfe(), down.nfe()), (nfe, nfe));
+        assert_eq!(up.nfe(), nfe);
+        assert!(down.nfe() == nfe || down.nfe() == nfe - 1);
         let mse: f64 = out
             .image
             .data
@@ -249,10 +251,10 @@ fn longer_ladders_reconstruct_a_photo_more_faithfully() {
             / x.data.len() as f64;
         -10.0 * mse.log10()
     };
-    let (short, long) = (psnr(2), psnr(16));
+    let (short, long, exact) = (psnr(2), psnr(16), psnr(32));
     assert!(
-        long > short + 4.0,
-        "NFE 2: {short:.2} dB, NFE 16: {long:.2} dB"
+        long > short + 4.0 && exact > 38.0,
+        "NFE 2: {short:.2} dB, NFE 16: {long:.2} dB, NFE 32: {exact:.2} dB"
     );
 }
 

@@ -21,7 +21,7 @@ pub struct InterpolationPanel {
     pub sigma: f32,
     pub nfe: usize,
     pub preset: GenerationPreset,
-    /// Frames come down a ladder of as many even hops as the inversion (instead of `preset`).
+    /// Frames come down a ladder as long as the inversion (instead of `preset`).
     pub ladder: bool,
     /// Inverted latents are ready on the worker.
     pub ready: bool,
@@ -128,7 +128,7 @@ impl InterpolationPanel {
                 .changed();
             changed |= ui
                 .add(egui::Slider::new(&mut self.nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
-                .on_hover_text("Hops used to invert each picture (beyond 4, evenly spaced hops that follow the ODE more closely).")
+                .on_hover_text("Evaluations used to invert each picture (beyond 4, Heun hops that follow the ODE closely).")
                 .changed();
             let selected = if self.ladder { "ladder".to_string() } else { self.preset.name().to_string() };
             egui::ComboBox::from_id_salt("interp-preset")
@@ -143,7 +143,7 @@ impl InterpolationPanel {
                     }
                     if ui
                         .selectable_label(self.ladder, "ladder")
-                        .on_hover_text("Frames come down as many even hops as the inversion took: the ends look like the two pictures, at that many NFE per frame.")
+                        .on_hover_text("Frames come down a ladder as long as the inversion: the ends look like the two pictures, at about that many NFE per frame.")
                         .clicked()
                     {
                         self.ladder = true;

@@ -23,7 +23,7 @@ pub struct Timeline {
     pub preset: Option<GenerationPreset>,
     /// Level the scrubber points at.
     pub scrub: f32,
-    /// Inversion hops used when scrubbing (1–4 the reference ladders, up to 32 even hops).
+    /// Inversion NFE used when scrubbing (1–4 the reference ladders, up to 32 with Heun hops).
     pub inversion_nfe: usize,
     /// Hops of the "ladder" plan (evenly spaced in log σ).
     pub ladder_nfe: usize,
@@ -76,7 +76,7 @@ pub fn sigma_at(rect: Rect, x: f32) -> f32 {
 
 fn op_level(op: &Op) -> f32 {
     match op {
-        Op::Hop(l) | Op::Noise(l) => *l,
+        Op::Hop(l) | Op::Noise(l) | Op::Heun(l) => *l,
     }
 }
 
@@ -88,6 +88,7 @@ impl Timeline {
             *op = match op {
                 Op::Hop(_) => Op::Hop(sigma),
                 Op::Noise(_) => Op::Noise(sigma),
+                Op::Heun(_) => Op::Heun(sigma),
             };
         }
         self.preset = None;
@@ -125,7 +126,7 @@ impl Timeline {
             let ladder = self.preset.is_none() && Plan::generation(self.ladder_nfe, SIGMA_MAX).is_ok_and(|p| p == self.plan);
             if ui
                 .selectable_label(ladder, "ladder")
-                .on_hover_text("Evenly spaced hops down from 80. The shipped model steps along the ODE like a denoiser, so more hops come closer to it: with as many inversion hops (set with it), a photo comes back through noise much closer to itself than with 2 + 2 (the model card has the numbers).")
+                .on_hover_text("Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each. The shipped model acts as a denoiser, so they follow the ODE closely: with the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers).")
                 .clicked()
                 && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
             {
@@ -134,7 +135,7 @@ impl Timeline {
                 self.error = None;
                 self.inversion_nfe = self.ladder_nfe;
             }
-            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(5..=MAX_LADDER_NFE / 2).suffix(" hops")).changed()
+            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(5..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
                 && ladder
                 && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
             {
@@ -143,7 +144,7 @@ impl Timeline {
             }
             ui.separator();
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
-                .on_hover_text("Hops used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, evenly spaced hops that follow the ODE more closely).");
+                .on_hover_text("Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).");
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");
             // Long plans are cut to the panel's width; the hover shows all of it.
@@ -188,7 +189,7 @@ impl Timeline {
             let p = Pos2::new(x_of(axis, op_level(op)), row(i + 1));
             let prev = points[i];
             match op {
-                Op::Hop(_) => arrow(
+                Op::Hop(_) | Op::Heun(_) => arrow(
                     &painter,
                     prev,
                     p,

@@ -10,6 +10,7 @@ pub mod model;
 pub mod network;
 pub mod noise;
 pub mod noise_level;
+pub mod ode;
 pub mod plan;
 pub mod planar;
 pub mod sampler;

@@ -1,13 +1,15 @@
-//! Running plans: one network evaluation per hop, tiled over large images, with progress
-//! reports and cancellation between tiles.
+//! Running plans: one network evaluation per hop (two per Heun hop), tiled over large images,
+//! with progress reports and cancellation between tiles.
 
 use burn::tensor::{Tensor, TensorData};
 
 use super::error::{EngineError, Result};
 use super::model::Bcm;
 use super::noise::NoiseRng;
+use super::ode;
 use super::plan::{Op, Plan};
 use super::planar::Planar;
+use super::schedule::SIGMA_MIN;
 
 /// Where a running plan is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -215,6 +217,13 @@ impl Bcm {
     ) -> Result<Planar> {
         plan.validate()?;
         let (mut nfe, nfe_total) = done_total;
+        let at = |nfe, level| Progress {
+            nfe,
+            nfe_total,
+            tile: 0,
+            tiles: 1,
+            level,
+        };
         let mut level = plan.start;
         for op in &plan.ops {
             if monitor.cancelled() {
@@ -230,23 +239,34 @@ impl Bcm {
                     level = s;
                 }
                 Op::Hop(to) => {
-                    let progress = Progress {
-                        nfe,
-                        nfe_total,
-                        tile: 0,
-                        tiles: 1,
-                        level,
-                    };
-                    x = self.eval(&x, level, to, tiling, monitor, progress)?;
+                    x = self.eval(&x, level, to, tiling, monitor, at(nfe, level))?;
                     nfe += 1;
                     level = to;
-                    monitor.progress(&Progress {
-                        nfe,
-                        nfe_total,
-                        tile: 0,
-                        tiles: 1,
+                    monitor.progress(&at(nfe, level));
+                }
+                Op::Heun(to) => {
+                    let d_start =
+                        self.eval(&x, level, SIGMA_MIN, tiling, monitor, at(nfe, level))?;
+                    let predicted = ode::euler(&x.data, &d_start.data, level, to);
+                    let predicted = Planar {
+                        data: predicted,
+                        ..x.clone()
+                    };
+                    nfe += 1;
+                    monitor.progress(&at(nfe, to));
+                    let d_end =
+                        self.eval(&predicted, to, SIGMA_MIN, tiling, monitor, at(nfe, to))?;
+                    x.data = ode::heun(
+                        &x.data,
+                        &d_start.data,
+                        &predicted.data,
+                        &d_end.data,
                         level,
-                    });
+                        to,
+                    );
+                    nfe += 1;
+                    level = to;
+                    monitor.progress(&at(nfe, level));
                 }
             }
             monitor.state(level, &x);

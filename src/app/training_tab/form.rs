@@ -105,7 +105,7 @@ impl TrainingTab {
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(!running && self.estimate.is_none(), egui::Button::new("Measure"))
-                .on_hover_text("Time two warm-up steps with these settings: seconds per step, images per second, ETA, memory.")
+                .on_hover_text("Time two training steps with these settings: seconds per step, images per second, ETA, memory.")
                 .clicked()
             {
                 self.measure();
@@ -139,7 +139,8 @@ impl TrainingTab {
         self.folder_pick = Some(rx);
     }
 
-    /// Time two warm-up steps of the form's settings on a background thread.
+    /// Time two steps of the form's settings (after an untimed one that compiles kernels) on a
+    /// background thread.
     pub fn measure(&mut self) {
         let config = match self.config_from_form() {
             Ok(c) => c,
@@ -162,7 +163,7 @@ impl TrainingTab {
             waker();
         });
         self.estimate = Some(rx);
-        self.estimate_text = Some("measuring two warm-up steps…".into());
+        self.estimate_text = Some("measuring two training steps…".into());
     }
 
     /// The config the form describes (validated when the run starts).

@@ -3,7 +3,8 @@
 //! Text form: levels separated by commas, spaces or `>`; the first is where the input sits,
 //! every later number is a hop of the network to that level (one NFE), and `+s` adds fresh
 //! Gaussian noise up to level s (standard deviation √(s² − level²); after a hop to σ_min that
-//! is the reference zigzag's s·z). Example, the reference zigzag: `80 > 0.002 > +0.1 > 1.2 > 0.002`.
+//! is the reference zigzag's s·z), and `hu` is a second-order (Heun) hop to u: two evaluations
+//! of the network as a denoiser. Example, the reference zigzag: `80 > 0.002 > +0.1 > 1.2 > 0.002`.
 
 use std::fmt;
 
@@ -23,6 +24,10 @@ pub enum Op {
     Hop(f32),
     /// Add fresh Gaussian noise up to level s (variance s² − level²).
     Noise(f32),
+    /// Move along the ODE to this level with a Heun step: the network's denoiser f(·, t, σ_min)
+    /// at both ends (two evaluations). Follows the ODE far more closely than a hop when the
+    /// model acts as a denoiser between its ends; cannot end at σ_min, where the slope is 0/0.
+    Heun(f32),
 }
 
 /// A validated plan.
@@ -105,7 +110,7 @@ impl Plan {
     /// The same plan with ops that lie above `from` removed and the start moved to `from`.
     pub fn rebased(&self, from: f32) -> Plan {
         let mut ops = self.ops.clone();
-        while let Some(Op::Hop(l)) = ops.first() {
+        while let Some(Op::Hop(l) | Op::Heun(l)) = ops.first() {
             if *l >= from {
                 ops.remove(0);
             } else {
@@ -119,8 +124,12 @@ impl Plan {
     pub fn nfe(&self) -> usize {
         self.ops
             .iter()
-            .filter(|op| matches!(op, Op::Hop(_)))
-            .count()
+            .map(|op| match op {
+                Op::Hop(_) => 1,
+                Op::Heun(_) => 2,
+                Op::Noise(_) => 0,
+            })
+            .sum()
     }
 
     /// Level after the last op.
@@ -133,7 +142,7 @@ impl Plan {
         self.ops
             .iter()
             .map(|op| match op {
-                Op::Hop(l) | Op::Noise(l) => *l,
+                Op::Hop(l) | Op::Noise(l) | Op::Heun(l) => *l,
             })
             .collect()
     }
@@ -151,12 +160,17 @@ impl Plan {
         let mut at = self.start;
         for op in &self.ops {
             match *op {
-                Op::Hop(l) => {
+                Op::Hop(l) | Op::Heun(l) => {
                     if !in_range(l) {
                         return Err(EngineError::SigmaOutOfRange(l));
                     }
                     if l == at {
                         return Err(EngineError::Schedule(format!("hop from {at} to itself")));
+                    }
+                    if matches!(op, Op::Heun(_)) && l <= SIGMA_MIN {
+                        return Err(EngineError::Schedule(format!(
+                            "a Heun hop cannot end at σ_min ({l}); make the last hop a plain one"
+                        )));
                     }
                     at = l;
                 }
@@ -196,9 +210,14 @@ impl std::str::FromStr for Plan {
                 .ok_or_else(|| EngineError::Schedule("empty schedule".into()))?,
         )?;
         let ops = tokens
-            .map(|t| match t.strip_prefix('+') {
-                Some(rest) => parse(rest).map(Op::Noise),
-                None => parse(t).map(Op::Hop),
+            .map(|t| {
+                if let Some(rest) = t.strip_prefix('+') {
+                    parse(rest).map(Op::Noise)
+                } else if let Some(rest) = t.strip_prefix('h') {
+                    parse(rest).map(Op::Heun)
+                } else {
+                    parse(t).map(Op::Hop)
+                }
             })
             .collect::<Result<Vec<_>>>()?;
         let plan = Plan { start, ops };
@@ -214,6 +233,7 @@ impl fmt::Display for Plan {
             match op {
                 Op::Hop(l) => write!(f, " > {l}")?,
                 Op::Noise(s) => write!(f, " > +{s}")?,
+                Op::Heun(l) => write!(f, " > h{l}")?,
             }
         }
         Ok(())
@@ -248,6 +268,10 @@ mod tests {
         assert_eq!(p, again);
         let commas: Plan = "80,2.4,0.002".parse().unwrap();
         assert_eq!(commas.nfe(), 2);
+        let heun: Plan = "0.002 > +0.07 > h3 > h80 > h0.5 > 0.002".parse().unwrap();
+        assert_eq!(heun.ops[1], Op::Heun(3.0));
+        assert_eq!(heun.nfe(), 7);
+        assert_eq!(heun, heun.to_string().parse().unwrap());
     }
 
     #[test]
@@ -260,6 +284,9 @@ mod tests {
             "80 > 80",
             "80 > 0.002 > +0.001",
             "80 > x",
+            "80 > h0.002",
+            "80 > h80",
+            "80 > hx",
         ] {
             assert!(bad.parse::<Plan>().is_err(), "{bad:?} accepted");
         }

@@ -442,7 +442,7 @@ fn the_ladder_plan_inverts_and_generates_in_heun_hops() {
     h.get_by_label("ladder").click();
     h.run_steps(2);
     let plan = h.state().timeline.plan.clone();
-    assert_eq!(plan.nfe(), 16);
+    assert_eq!(plan.nfe(), 17, "8 Heun hops and a plain one to σ_min");
     assert!(
         plan.ops.iter().any(|op| matches!(op, Op::Heun(_))),
         "{plan}"
@@ -496,7 +496,7 @@ fn interpolation_frames_can_come_down_a_ladder() {
     h.state_mut().interp.nfe = 8;
     h.state_mut().interp.sigma = 20.0;
     h.run_steps(2);
-    assert_eq!(h.state().interp.frame_plan().unwrap().nfe(), 8);
+    assert_eq!(h.state().interp.frame_plan().unwrap().nfe(), 9);
     h.get_by_label("Invert both").click();
     h.step();
     wait(&mut h, "the first frame", |e| {

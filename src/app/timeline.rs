@@ -126,7 +126,7 @@ impl Timeline {
             let ladder = self.preset.is_none() && Plan::generation(self.ladder_nfe, SIGMA_MAX).is_ok_and(|p| p == self.plan);
             if ui
                 .selectable_label(ladder, "ladder")
-                .on_hover_text("Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each. The shipped model acts as a denoiser, so they follow the ODE closely: with the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers).")
+                .on_hover_text("Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each. The shipped model acts as a denoiser, so they follow the ODE closely: with the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers). Below 32 an even count generates with one NFE more: as many Heun hops as the inversion, then a plain one to the clean end.")
                 .clicked()
                 && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
             {

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bcm_studio::app::{Editor, EditorOptions, Staged, Tab};
+use bcm_studio::app::{Editor, EditorOptions, Staged, Tab, TaskKind};
 use bcm_studio::engine::Tiling;
 use bcm_studio::engine::plan::Op;
 use bcm_studio::engine::planar::Planar;
@@ -482,6 +482,35 @@ fn the_ladder_plan_inverts_and_generates_in_heun_hops() {
         "{:?} lacks {down}",
         staged.recipe.schedule
     );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn generation_can_come_down_a_heun_ladder() {
+    let (d, mut h, _) = editor_with_photo("gen-ladder");
+    {
+        let tasks = &mut h.state_mut().tasks;
+        tasks.kind = TaskKind::Generate;
+        tasks.gen_ladder = true;
+        tasks.gen_ladder_nfe = 7;
+    }
+    h.run_steps(2);
+    let ladder = bcm_studio::engine::plan::Plan::generation(7, 80.0)
+        .unwrap()
+        .to_string();
+    assert!(ladder.contains(" > h"), "{ladder}");
+    h.state_mut().run_task(TaskKind::Generate);
+    h.step();
+    // A picture of another size than the open photo becomes a new document.
+    wait(&mut h, "the generated picture", |e| {
+        e.doc
+            .as_ref()
+            .and_then(|d| d.recipe.as_ref())
+            .is_some_and(|r| r.schedule.iter().any(|s| s.contains(&ladder)))
+    });
+    let doc = h.state().doc.as_ref().unwrap();
+    let (w, hh) = (h.state().tasks.gen_width, h.state().tasks.gen_height);
+    assert_eq!((doc.width(), doc.height()), (w, hh));
     std::fs::remove_dir_all(&d).unwrap();
 }
 

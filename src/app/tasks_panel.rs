@@ -8,6 +8,7 @@ use super::canvas::Canvas;
 pub use super::restore_panel::PhotoDamage;
 use super::restore_panel::restore_ui;
 use crate::engine::GenerationPreset;
+use crate::engine::plan::MAX_LADDER_NFE;
 use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams, suggested_level};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,9 @@ pub struct TaskSettings {
     pub gen_width: usize,
     pub gen_height: usize,
     pub gen_preset: GenerationPreset,
+    /// Generate down a Heun ladder of `gen_ladder_nfe` evaluations instead of `gen_preset`.
+    pub gen_ladder: bool,
+    pub gen_ladder_nfe: usize,
 }
 
 impl Default for TaskSettings {
@@ -64,6 +68,8 @@ impl Default for TaskSettings {
             gen_width: 256,
             gen_height: 256,
             gen_preset: GenerationPreset::TwoStep,
+            gen_ladder: false,
+            gen_ladder_nfe: 16,
         }
     }
 }
@@ -315,15 +321,34 @@ pub fn tasks_ui(
                     .text("height"),
             )
             .on_hover_text("Height of the new picture in pixels.");
+            let selected = if s.gen_ladder {
+                "ladder"
+            } else {
+                s.gen_preset.name()
+            };
             egui::ComboBox::from_label("scheme")
-                .selected_text(s.gen_preset.name())
+                .selected_text(selected)
                 .show_ui(ui, |ui| {
                     for p in GenerationPreset::ALL {
-                        ui.selectable_value(&mut s.gen_preset, p, p.name());
+                        if ui.selectable_label(!s.gen_ladder && s.gen_preset == p, p.name()).clicked() {
+                            s.gen_preset = p;
+                            s.gen_ladder = false;
+                        }
+                    }
+                    if ui
+                        .selectable_label(s.gen_ladder, "ladder")
+                        .on_hover_text("Heun hops down from pure noise: far more structure than the 1–4 NFE schemes with the shipped model, at more evaluations.")
+                        .clicked()
+                    {
+                        s.gen_ladder = true;
                     }
                 })
                 .response
-                .on_hover_text("Sampling scheme (1–4 NFE).");
+                .on_hover_text("Sampling scheme: the reference's 1–4 NFE schemes, or a ladder of Heun hops.");
+            if s.gen_ladder {
+                ui.add(egui::Slider::new(&mut s.gen_ladder_nfe, 5..=MAX_LADDER_NFE).logarithmic(true).text("NFE"))
+                    .on_hover_text("Evaluations of the ladder (an even count takes one more: its last hop to the clean end is a plain one).");
+            }
         }
     }
     seed_row(ui, &mut s.seed);

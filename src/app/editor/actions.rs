@@ -26,7 +26,14 @@ impl Editor {
         let jpeg = self.restore_jpeg(kind, &s);
         let job = match (kind, &self.doc) {
             (TaskKind::Generate, _) => {
-                let plan = s.gen_preset.plan_from(80.0);
+                let plan = if s.gen_ladder {
+                    match Plan::generation(s.gen_ladder_nfe, 80.0) {
+                        Ok(plan) => plan,
+                        Err(e) => return self.error(e.to_string()),
+                    }
+                } else {
+                    s.gen_preset.plan_from(80.0)
+                };
                 let params = GenerateParams {
                     width: s.gen_width,
                     height: s.gen_height,

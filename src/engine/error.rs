@@ -24,19 +24,20 @@ pub enum EngineError {
     Device(String),
     #[error("tensor backend: {0}")]
     Backend(String),
-    #[error("{context}: {source}")]
+    // The I/O error is part of the message (what the editor shows) rather than a `source`, so
+    // a printed error chain names it once.
+    #[error("{context}: {cause}")]
     Io {
         context: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
 impl EngineError {
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+    pub fn io(context: impl Into<String>, cause: std::io::Error) -> Self {
         Self::Io {
             context: context.into(),
-            source,
+            cause,
         }
     }
 }

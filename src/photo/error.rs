@@ -4,19 +4,19 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum PhotoError {
-    #[error("cannot read {path}: {source}")]
+    // I/O errors are part of the message rather than a `source`, so a printed error chain
+    // names them once.
+    #[error("cannot read {path}: {cause}")]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot decode {path}: {message}")]
     Decode { path: PathBuf, message: String },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {cause}")]
     Write {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cannot encode {format}: {message}")]
     Encode { format: String, message: String },

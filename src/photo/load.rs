@@ -122,7 +122,7 @@ pub fn decode(bytes: &[u8], origin: &Path) -> Result<DynamicImage, PhotoError> {
 pub fn load(path: &Path) -> Result<Photo, PhotoError> {
     let bytes = std::fs::read(path).map_err(|e| PhotoError::Read {
         path: path.into(),
-        source: e,
+        cause: e,
     })?;
     let img = decode(&bytes, path)?;
     let mut photo = Photo::from_image(img, Some(path.into()));
@@ -153,7 +153,7 @@ pub fn mask_from_image(img: &DynamicImage) -> Mask {
 pub fn load_mask(path: &Path, width: usize, height: usize) -> Result<Mask, PhotoError> {
     let bytes = std::fs::read(path).map_err(|e| PhotoError::Read {
         path: path.into(),
-        source: e,
+        cause: e,
     })?;
     let mask = mask_from_image(&decode(&bytes, path)?);
     if (mask.width, mask.height) != (width, height) {

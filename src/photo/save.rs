@@ -185,7 +185,7 @@ pub fn save(
     let bytes = encode(img, OutputFormat::from_path(path)?, recipe, opts)?;
     write_atomic(path, &bytes).map_err(|e| PhotoError::Write {
         path: path.into(),
-        source: e,
+        cause: e,
     })
 }
 

@@ -81,11 +81,7 @@ impl InterpolationPanel {
 
     /// How frames are generated from the mixing level.
     pub fn frame_plan(&self) -> crate::engine::Result<Plan> {
-        if self.ladder {
-            Plan::generation(self.nfe, self.sigma)
-        } else {
-            Ok(self.preset.plan_from(self.sigma))
-        }
+        Plan::preset_or_ladder(self.preset, self.ladder.then_some(self.nfe), self.sigma)
     }
 
     /// The first picture changed: latents are stale.

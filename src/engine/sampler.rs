@@ -247,10 +247,11 @@ impl Bcm {
                 Op::Heun(to) => {
                     let d_start =
                         self.eval(&x, level, SIGMA_MIN, tiling, monitor, at(nfe, level))?;
-                    let predicted = ode::euler(&x.data, &d_start.data, level, to);
                     let predicted = Planar {
-                        data: predicted,
-                        ..x.clone()
+                        channels: x.channels,
+                        height: x.height,
+                        width: x.width,
+                        data: ode::euler(&x.data, &d_start.data, level, to),
                     };
                     nfe += 1;
                     monitor.progress(&at(nfe, to));

@@ -26,13 +26,10 @@ impl Editor {
         let jpeg = self.restore_jpeg(kind, &s);
         let job = match (kind, &self.doc) {
             (TaskKind::Generate, _) => {
-                let plan = if s.gen_ladder {
-                    match Plan::generation(s.gen_ladder_nfe, 80.0) {
-                        Ok(plan) => plan,
-                        Err(e) => return self.error(e.to_string()),
-                    }
-                } else {
-                    s.gen_preset.plan_from(80.0)
+                let ladder = s.gen_ladder.then_some(s.gen_ladder_nfe);
+                let plan = match Plan::preset_or_ladder(s.gen_preset, ladder, 80.0) {
+                    Ok(plan) => plan,
+                    Err(e) => return self.error(e.to_string()),
                 };
                 let params = GenerateParams {
                     width: s.gen_width,

@@ -69,6 +69,19 @@ fn inversion_segments(nfe: usize) -> (usize, Option<usize>) {
 }
 
 impl Plan {
+    /// The generation a panel offers: one of the reference presets, or a ladder of `ladder`
+    /// evaluations (see [`Plan::generation`]) when one is chosen.
+    pub fn preset_or_ladder(
+        preset: GenerationPreset,
+        ladder: Option<usize>,
+        from: f32,
+    ) -> Result<Plan> {
+        match ladder {
+            Some(nfe) => Plan::generation(nfe, from),
+            None => Ok(preset.plan_from(from)),
+        }
+    }
+
     /// Generation from level `from` with about `nfe` evaluations: the reference presets for
     /// 1–4; beyond, ⌊nfe/2⌋ Heun hops evenly spaced in log σ down to 0.07 and a plain hop to
     /// σ_min (nfe + 1 evaluations for an even count). From [`EXACT_LADDER_NFE`] on it is the

@@ -428,3 +428,55 @@ fn inversion_level_measures_the_noise_the_latent_carries() {
         "{got} vs {expected}"
     );
 }
+
+#[test]
+fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
+    use bcm_studio::engine::Bcm;
+    use bcm_studio::engine::train::Objective;
+    use bcm_studio::engine::weights::{self, ModelCard};
+    let d = tempdir("distill");
+    photo_folder(&d.join("photos"), 6);
+    let device = Device::flex();
+    let mut config = tiny_config(&d.join("photos"));
+    config.objective = Objective::Distill;
+    config.paths = 2;
+    // Without a model to distil there is nothing to follow.
+    let refused = Trainer::start(config.clone(), &d.join("none"), &device);
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("--init"), "{message}");
+
+    let mut teacher = Bcm::random(UNetConfig::tiny(), 4, &device).unwrap();
+    device.seed(5);
+    teacher.net = common::jitter(teacher.net, 0.05);
+    let teacher_path = d.join("teacher.safetensors");
+    weights::save(
+        &teacher,
+        &ModelCard::new("teacher", UNetConfig::tiny()),
+        &teacher_path,
+    )
+    .unwrap();
+    config.init = Some(teacher_path);
+
+    let mut straight = Trainer::start(config.clone(), &d.join("a"), &device).unwrap();
+    let reports: Vec<_> = (0..6).map(|_| straight.step().unwrap()).collect();
+    for r in &reports {
+        assert!(r.loss.is_finite() && r.loss > 0.0, "{r:?}");
+        // The two directions make up the whole loss.
+        assert!((r.ct + r.bcm - r.loss).abs() <= 1e-4 * r.loss, "{r:?}");
+    }
+    let mut first = Trainer::start(config, &d.join("b"), &device).unwrap();
+    for _ in 0..3 {
+        first.step().unwrap();
+    }
+    first.save_checkpoint().unwrap();
+    drop(first);
+    let mut resumed = Trainer::resume(&d.join("b"), &device).unwrap();
+    let again: Vec<f32> = (0..3).map(|_| resumed.step().unwrap().loss).collect();
+    for (a, b) in reports[3..].iter().map(|r| r.loss).zip(&again) {
+        assert!(
+            (a - b).abs() <= 1e-5 * a.abs().max(1.0),
+            "resumed loss {b} differs from {a}"
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

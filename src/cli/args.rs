@@ -216,7 +216,8 @@ pub enum Command {
         #[arg(long)]
         validate_every: Option<u64>,
         /// bct (bidirectional consistency training), ct (consistency model only, for the
-        /// fine-tuning route) or denoise (a denoising warm-up to start BCT from).
+        /// fine-tuning route), denoise (a denoising warm-up to start BCT from) or distill
+        /// (bidirectional consistency distillation of the --init model's ODE).
         #[arg(long, default_value = "bct")]
         objective: String,
         /// Curriculum: discretisation intervals at the start (iCT: 10; fine-tuning: 320).
@@ -235,6 +236,10 @@ pub enum Command {
         /// added, the target staying clean; teaches restoration of compressed photos.
         #[arg(long)]
         jpeg_fraction: Option<f64>,
+        /// Distillation: crops per step whose ODE path the teacher follows (default: a
+        /// quarter of the batch); the batch's pairs of levels are spread over them.
+        #[arg(long)]
+        paths: Option<usize>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -1,11 +1,12 @@
-//! `train`: run or continue bidirectional consistency training, printing progress.
+//! `train`: run or continue training (consistency training, distillation or the denoising
+//! warm-up), printing progress.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 use bcm_studio::engine::train::driver::{Control, Event, Request, drive};
-use bcm_studio::engine::train::{Objective, ResumeChanges, TrainConfig, Trainer};
+use bcm_studio::engine::train::{Objective, ResumeChanges, StepReport, TrainConfig, Trainer};
 use burn::tensor::Device;
 
 use super::args::Command;
@@ -14,6 +15,20 @@ struct Terminal {
     started: Instant,
     first_step: u64,
     until: u64,
+    objective: Objective,
+}
+
+impl Terminal {
+    /// The loss's parts and, for consistency training, the curriculum's grid points.
+    fn parts(&self, r: &StepReport) -> String {
+        match self.objective {
+            Objective::Bct | Objective::Ct => {
+                format!("ct {:.5}, bcm {:.5})  N {}", r.ct, r.bcm, r.points)
+            }
+            Objective::Distill => format!("down {:.5}, up {:.5})", r.ct, r.bcm),
+            Objective::Denoise => "denoising)".into(),
+        }
+    }
 }
 
 impl Control for Terminal {
@@ -29,12 +44,10 @@ impl Control for Terminal {
                 let eta = (self.until.saturating_sub(r.step)) as f64 / rate.max(1e-9);
                 if r.step % 10 == 0 || done <= 3 {
                     eprintln!(
-                        "step {:>7}  loss {:.5} (ct {:.5}, bcm {:.5})  N {}  lr {:.1e}  {:.2} steps/s  {:.1} img/s  ETA {}",
+                        "step {:>7}  loss {:.5} ({}  lr {:.1e}  {:.2} steps/s  {:.1} img/s  ETA {}",
                         r.step,
                         r.loss,
-                        r.ct,
-                        r.bcm,
-                        r.points,
+                        self.parts(&r),
                         r.lr,
                         rate,
                         rate * r.images as f64,
@@ -78,6 +91,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         init,
         loader_threads,
         jpeg_fraction,
+        paths,
     } = command
     else {
         bail!("not a train command");
@@ -93,6 +107,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--s1", s1.is_some()),
             ("--init", init.is_some()),
             ("--jpeg-fraction", jpeg_fraction.is_some()),
+            ("--paths", paths.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -121,7 +136,8 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             "bct" => Objective::Bct,
             "ct" => Objective::Ct,
             "denoise" => Objective::Denoise,
-            other => bail!("--objective must be bct, ct or denoise, got {other}"),
+            "distill" => Objective::Distill,
+            other => bail!("--objective must be bct, ct, denoise or distill, got {other}"),
         };
         if config.objective == Objective::Ct {
             config.model.bidirectional = false;
@@ -165,6 +181,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         if let Some(v) = jpeg_fraction {
             config.jpeg_fraction = v;
         }
+        if let Some(v) = paths {
+            config.paths = v;
+        }
         config.init = init;
         Trainer::start(config, &out, device)?
     };
@@ -186,6 +205,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         started: Instant::now(),
         first_step: trainer.step,
         until,
+        objective: trainer.config.objective,
     };
     drive(&mut trainer, until, &mut control)?;
     eprintln!(

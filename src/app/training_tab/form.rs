@@ -85,6 +85,11 @@ impl TrainingTab {
                     .on_hover_text("A one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
                 ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
                     .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
+                ui.add_enabled_ui(f.continue_from.is_some(), |ui| {
+                    ui.selectable_value(&mut f.objective, Objective::Distill, "distillation")
+                        .on_hover_text("Distil the model you continue from into a few-step BCM: it learns where that model's ODE carries an image, both ways.")
+                        .on_disabled_hover_text("Choose a model to continue from: it is the one distilled.");
+                });
             });
             if f.objective == Objective::Denoise {
                 ui.add(egui::Slider::new(&mut f.jpeg_fraction, 0.0..=1.0).text("JPEG inputs"))
@@ -186,6 +191,7 @@ impl TrainingTab {
         if f.objective == Objective::Ct {
             config.model.bidirectional = false;
         }
+        config.paths = (f.batch / 4).max(1);
         Ok(config)
     }
 }

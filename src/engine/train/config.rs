@@ -17,6 +17,10 @@ pub enum Objective {
     /// Denoising warm-up (EDM loss on f(x_t, t, σ_min) ≈ x0, lognormal t): a cheap way to a
     /// network that already denoises well, to start consistency training from.
     Denoise,
+    /// Bidirectional consistency distillation: f(x_t, t, u) learns where the `init` model's
+    /// probability-flow ODE (followed with Heun hops, the model as a denoiser) carries x_t,
+    /// both ways, for pairs of levels along the paths of the batch's crops.
+    Distill,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +65,15 @@ pub struct TrainConfig {
     /// denoiser to treat compression damage as noise, which is what restoration relies on.
     #[serde(default)]
     pub jpeg_fraction: f64,
+    /// Distillation only: crops per step whose ODE path the teacher follows; the batch's
+    /// pairs are spread over them (a path costs about twice as many network evaluations as
+    /// it has levels, so sharing it between pairs keeps the teacher's cost down).
+    #[serde(default = "default_paths")]
+    pub paths: usize,
+}
+
+fn default_paths() -> usize {
+    3
 }
 
 impl TrainConfig {
@@ -95,6 +108,7 @@ impl TrainConfig {
             init_steps: 0,
             loader_threads: 1,
             jpeg_fraction: 0.0,
+            paths: (batch / 4).max(1),
         })
     }
 
@@ -135,8 +149,17 @@ impl TrainConfig {
         if self.jpeg_fraction > 0.0 && self.objective != Objective::Denoise {
             return bad("JPEG inputs apply to the denoising objective only");
         }
-        if self.objective == Objective::Bct && !self.model.bidirectional {
+        let both_ways = matches!(self.objective, Objective::Bct | Objective::Distill);
+        if both_ways && !self.model.bidirectional {
             return bad("bidirectional training needs a bidirectional model");
+        }
+        if self.objective == Objective::Distill {
+            if self.init.is_none() {
+                return bad("distillation needs the model to distil (--init): it is the teacher");
+            }
+            if self.paths == 0 || self.paths > self.batch {
+                return bad("paths per step must be 1 to the batch size");
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod curriculum;
 pub mod data;
 pub mod degrade;
+pub mod distill;
 pub mod driver;
 pub mod ema;
 pub mod error;

@@ -3,14 +3,23 @@
 
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use super::config::{Objective, TrainConfig};
+use super::distill::{PATH_START, distill_loss, draw_pair, path_levels, teacher_path};
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
 use super::times::{TimeSampler, Times, sample_denoise};
+use crate::engine::model::Bcm;
 use crate::engine::network::UNet;
+use crate::engine::schedule::SIGMA_MIN;
+
+/// The frozen model a distillation follows, and how many of a batch's crops it follows.
+pub(super) struct Teacher {
+    pub model: Bcm,
+    pub paths: usize,
+}
 
 /// The optimiser of a run.
 pub(super) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
@@ -26,40 +35,111 @@ pub(super) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
         .init()
 }
 
-/// The times of one batch for an objective.
+/// The times of one batch for an objective (none for distillation, which draws its pairs
+/// of levels along the teacher's paths).
 pub(super) fn draw_times(
     objective: Objective,
     sampler: &TimeSampler,
     rng: &mut impl Rng,
     n: usize,
 ) -> Vec<Times> {
-    (0..n)
-        .map(|_| match objective {
-            Objective::Denoise => sample_denoise(rng),
-            Objective::Bct | Objective::Ct => sampler.sample(rng),
-        })
-        .collect()
+    match objective {
+        Objective::Denoise => (0..n).map(|_| sample_denoise(rng)).collect(),
+        Objective::Bct | Objective::Ct => (0..n).map(|_| sampler.sample(rng)).collect(),
+        Objective::Distill => Vec::new(),
+    }
 }
 
-/// The loss of an objective for one batch. `input`: damaged copies of the crops for the
-/// denoising objective (None: the clean crops).
+/// What one batch's loss is computed from.
+pub(super) struct BatchInputs<'a> {
+    pub x0: Tensor<4>,
+    /// Damaged copies of the crops for the denoising objective (None: the clean crops).
+    pub input: Option<Tensor<4>>,
+    pub z: Tensor<4>,
+    pub times: &'a [Times],
+    pub seed: u64,
+}
+
+/// The loss of an objective for one batch; distillation needs its teacher.
 pub(super) fn objective_loss(
     objective: Objective,
     net: &UNet,
-    x0: Tensor<4>,
-    input: Option<Tensor<4>>,
-    z: Tensor<4>,
-    times: &[Times],
-    seed: u64,
-) -> BctLoss {
-    match objective {
+    batch: BatchInputs,
+    teacher: Option<&Teacher>,
+    rng: &mut impl Rng,
+) -> Result<BctLoss, TrainError> {
+    let BatchInputs {
+        x0,
+        input,
+        z,
+        times,
+        seed,
+    } = batch;
+    Ok(match objective {
         Objective::Bct => bct_loss(net, x0, z, times, seed, true),
         Objective::Ct => bct_loss(net, x0, z, times, seed, false),
         Objective::Denoise => {
             let input = input.unwrap_or_else(|| x0.clone());
             denoise_loss(net, x0, input, z, times, seed)
         }
+        Objective::Distill => {
+            let teacher = teacher.ok_or_else(|| {
+                TrainError::Setting("distillation needs a teacher model (--init)".into())
+            })?;
+            distillation_loss(net, teacher, x0, z, rng, seed)?
+        }
+    })
+}
+
+/// Follow the teacher's ODE paths of the first `paths` crops (noised to the bottom level with
+/// `z`), then train on as many pairs of their points as the batch has crops, spread over
+/// the paths in turn.
+fn distillation_loss(
+    net: &UNet,
+    teacher: &Teacher,
+    x0: Tensor<4>,
+    z: Tensor<4>,
+    rng: &mut impl Rng,
+    seed: u64,
+) -> Result<BctLoss, TrainError> {
+    let [b, c, h, w] = x0.dims();
+    let paths = teacher.paths.clamp(1, b);
+    let on_teacher = |t: Tensor<4>| {
+        Tensor::<4>::from_data(t.narrow(0, 0, paths).into_data(), &teacher.model.device)
+    };
+    let start = on_teacher(x0.clone()) + on_teacher(z) * PATH_START;
+    let levels = path_levels(rng);
+    let points: Vec<Vec<f32>> = teacher_path(&teacher.model, start, &levels)
+        .into_iter()
+        .map(|p| {
+            p.into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .map_err(|e| TrainError::Run(format!("reading the teacher's path: {e:?}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let size = c * h * w;
+    let level = |i: usize| levels.get(i).copied().unwrap_or(SIGMA_MIN);
+    let (mut input, mut target) = (Vec::with_capacity(b * size), Vec::with_capacity(b * size));
+    let (mut t, mut u) = (Vec::with_capacity(b), Vec::with_capacity(b));
+    for k in 0..b {
+        let path = k % paths;
+        let (i, j) = draw_pair(rng, &levels);
+        input.extend_from_slice(&points[i][path * size..(path + 1) * size]);
+        target.extend_from_slice(&points[j][path * size..(path + 1) * size]);
+        t.push(level(i));
+        u.push(level(j));
     }
+    let device = x0.device();
+    let tensor = |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [b, c, h, w]), &device);
+    Ok(distill_loss(
+        net,
+        tensor(input),
+        tensor(target),
+        &t,
+        &u,
+        seed,
+    ))
 }
 
 /// One optimiser step from a batch's loss; a non-finite loss stops training at `step`.

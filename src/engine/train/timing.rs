@@ -2,19 +2,23 @@
 
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::config::Objective;
 use super::config::TrainConfig;
 use super::error::TrainError;
-use super::step::{descend, draw_times, objective_loss, optimizer};
+use super::step::{BatchInputs, Teacher, descend, draw_times, objective_loss, optimizer};
 use super::times::TimeSampler;
+use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::noise::NoiseRng;
 
-/// Time `steps` BCT optimiser steps on synthetic crops after `warm_up` untimed ones (kernel
-/// compilation and autotuning happen there): seconds per step, for benchmarks and the training
-/// tab's estimate before a run starts.
+/// Time `steps` optimiser steps of the configured objective on synthetic crops after `warm_up`
+/// untimed ones (kernel compilation and autotuning happen there): seconds per step, for
+/// benchmarks and the training tab's estimate before a run starts. A distillation's teacher is
+/// a frozen copy of the starting weights (it costs the same as the trained one).
 pub fn time_steps(
     config: &TrainConfig,
     device: &Device,
@@ -30,6 +34,18 @@ pub fn time_steps(
     let mut noise = NoiseRng::new(config.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let sampler = TimeSampler::new(config.s0 as usize + 1);
+    let teacher = (config.objective == Objective::Distill).then(|| Teacher {
+        model: Bcm {
+            net: net.valid(),
+            config: config.model.clone(),
+            info: ModelInfo {
+                name: "teacher".into(),
+                trained: false,
+            },
+            device: device.clone(),
+        },
+        paths: config.paths,
+    });
     let mut elapsed = 0.0;
     let warm_up = warm_up.max(1);
     for k in 0..warm_up + steps {
@@ -45,7 +61,14 @@ pub fn time_steps(
             &ad,
         );
         let times = draw_times(config.objective, &sampler, &mut rng, b);
-        let loss = objective_loss(config.objective, &net, x0, None, z, &times, k as u64);
+        let inputs = BatchInputs {
+            x0,
+            input: None,
+            z,
+            times: &times,
+            seed: k as u64,
+        };
+        let loss = objective_loss(config.objective, &net, inputs, teacher.as_ref(), &mut rng)?;
         net = descend(loss, net, &mut optim, config.lr, k as u64)?.0;
         device
             .sync()

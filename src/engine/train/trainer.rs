@@ -18,7 +18,7 @@ use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
 use super::degrade;
 use super::ema;
 use super::error::TrainError;
-use super::step::{descend, draw_times, objective_loss, optimizer};
+use super::step::{BatchInputs, Teacher, descend, draw_times, objective_loss, optimizer};
 use super::times::TimeSampler;
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::network::UNet;
@@ -55,6 +55,8 @@ pub struct Trainer {
     optim: ModuleOptimizer,
     data: Prefetcher,
     curriculum: Curriculum,
+    /// The frozen starting model a distillation follows.
+    teacher: Option<Teacher>,
 }
 
 fn run_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
@@ -73,12 +75,32 @@ fn initial_net(config: &mut TrainConfig, device: &Device) -> Result<UNet, TrainE
     config.init_steps = weights::parse_card(&card, &path.display().to_string())?.steps;
     let mut net = model.net;
     let mut model_config = model.config;
-    if config.objective == Objective::Bct && !model_config.bidirectional {
+    let both_ways = matches!(config.objective, Objective::Bct | Objective::Distill);
+    if both_ways && !model_config.bidirectional {
         net.time = net.time.add_end_branch(device);
         model_config.bidirectional = true;
     }
     config.model = model_config;
     Ok(net)
+}
+
+/// The teacher of a distillation: the run's starting weights, frozen, on the plain device.
+fn load_teacher(config: &TrainConfig, device: &Device) -> Result<Option<Teacher>, TrainError> {
+    if config.objective != Objective::Distill {
+        return Ok(None);
+    }
+    let path = config.init.as_ref().ok_or_else(|| {
+        TrainError::Setting("distillation needs the model to distil (--init)".into())
+    })?;
+    let mut model = weights::load(path, device)?;
+    if !model.config.bidirectional {
+        model.net.time = model.net.time.add_end_branch(device);
+        model.config.bidirectional = true;
+    }
+    Ok(Some(Teacher {
+        model,
+        paths: config.paths,
+    }))
 }
 
 impl Trainer {
@@ -96,6 +118,7 @@ impl Trainer {
         let ad = device.clone().autodiff();
         let net = initial_net(&mut config, &ad)?;
         config.validate()?;
+        let teacher = load_teacher(&config, device)?;
         let json = serde_json::to_vec_pretty(&config).map_err(|e| run_err(run, e))?;
         write_atomic(&run.join("config.json"), &json).map_err(|e| run_err(run, e))?;
         let ema = Bcm {
@@ -110,9 +133,9 @@ impl Trainer {
         for log in ["log.jsonl", "val.jsonl"] {
             let _ = std::fs::remove_file(run.join(log));
         }
-        Ok(Self::assemble(
-            config, run, device, net, ema, None, 0, 0.0, photos,
-        ))
+        let mut trainer = Self::assemble(config, run, device, net, ema, None, 0, 0.0, photos);
+        trainer.teacher = teacher;
+        Ok(trainer)
     }
 
     /// Continue a run from its newest checkpoint.
@@ -144,6 +167,7 @@ impl Trainer {
         let ad = device.clone().autodiff();
         let net = checkpoint::load_online(&dir, &config.model, &ad)?;
         let ema = checkpoint::load_ema(&dir, device)?;
+        let teacher = load_teacher(&config, device)?;
         // burn materialises optimiser state on its default device before moving it to the
         // parameters' device on the next step; if that device cannot start, fail cleanly.
         let path = dir.join("optim.bpk");
@@ -175,6 +199,7 @@ impl Trainer {
             photos,
         );
         trainer.optim = optim;
+        trainer.teacher = teacher;
         Ok(trainer)
     }
 
@@ -220,6 +245,7 @@ impl Trainer {
             optim,
             data,
             curriculum,
+            teacher: None,
         }
     }
 
@@ -275,15 +301,20 @@ impl Trainer {
         );
         let dropout_seed: u64 = rng.random();
         let input = self.damaged_input(&batch, &ad)?;
-        let loss = objective_loss(
-            self.config.objective,
-            &self.net,
+        let inputs = BatchInputs {
             x0,
             input,
             z,
-            &times,
-            dropout_seed,
-        );
+            times: &times,
+            seed: dropout_seed,
+        };
+        let loss = objective_loss(
+            self.config.objective,
+            &self.net,
+            inputs,
+            self.teacher.as_ref(),
+            &mut rng,
+        )?;
         let lr = self.config.lr_at(self.step);
         let (net, parts) = descend(loss, self.net.clone(), &mut self.optim, lr, self.step)?;
         self.net = net;

@@ -437,6 +437,65 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
 }
 
 #[test]
+fn training_tab_distils_the_model_it_continues_from() {
+    use bcm_studio::engine::Bcm;
+    use bcm_studio::engine::network::UNetConfig;
+    use bcm_studio::engine::weights::{self, ModelCard};
+    let d = tempdir("distil-tab");
+    training_photos(&d.join("photos"));
+    let teacher = Bcm::random(UNetConfig::tiny(), 3, &burn::tensor::Device::flex()).unwrap();
+    let path = d.join("teacher.safetensors");
+    weights::save(
+        &teacher,
+        &ModelCard::new("teacher", UNetConfig::tiny()),
+        &path,
+    )
+    .unwrap();
+    let mut h = harness(d.join("runs"));
+    h.state_mut().tab = Tab::Train;
+    {
+        let form = &mut h.state_mut().training.form;
+        form.data = d.join("photos").display().to_string();
+        form.name = "distil".into();
+        form.preset = "tiny".into();
+        form.batch = 4;
+        form.patch = 32;
+        form.steps = 1000;
+        form.checkpoint_every = 2;
+        form.sample_every = 100;
+    }
+    h.run_steps(2);
+    // Without a model to continue from there is nothing to distil.
+    h.get_by_label("distillation").click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label_contains("denoising share").count(), 0);
+    h.state_mut().training.form.continue_from = Some(path);
+    h.run_steps(2);
+    h.get_by_label("distillation").click();
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("denoising share").count() > 0);
+    h.get_by_label("Start").click();
+    h.step();
+    wait(&mut h, "distillation steps", |e| {
+        e.training.current_step() >= 3
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("N(k)").is_none(),
+        "no curriculum in a distillation"
+    );
+    h.get_by_label("Stop and save").click();
+    h.step();
+    wait(&mut h, "the run to stop", |e| !e.training.is_running());
+    let config = std::fs::read_to_string(d.join("runs/distil/config.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config["objective"], "Distill");
+    assert_eq!(config["paths"], 1);
+    assert_eq!(config["denoise_share"], 0.5);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn the_ladder_plan_inverts_and_generates_in_heun_hops() {
     let (d, mut h, _) = editor_with_photo("ladder");
     h.get_by_label("ladder").click();

@@ -458,6 +458,10 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     config.init = Some(teacher_path);
 
     let mut straight = Trainer::start(config.clone(), &d.join("a"), &device).unwrap();
+    let config_with_share = |c: &TrainConfig, share: f64| TrainConfig {
+        denoise_share: share,
+        ..c.clone()
+    };
     let reports: Vec<_> = (0..6).map(|_| straight.step().unwrap()).collect();
     for r in &reports {
         assert!(r.loss.is_finite() && r.loss > 0.0, "{r:?}");
@@ -477,6 +481,14 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
             (a - b).abs() <= 1e-5 * a.abs().max(1.0),
             "resumed loss {b} differs from {a}"
         );
+    }
+    // With a denoising share (on JPEG-damaged inputs) the denoising loss adds to the pairs'.
+    let mut mixed = config_with_share(&straight.config, 0.5);
+    mixed.jpeg_fraction = 0.5;
+    let mut both = Trainer::start(mixed, &d.join("c"), &device).unwrap();
+    for _ in 0..2 {
+        let r = both.step().unwrap();
+        assert!(r.loss > (r.ct + r.bcm) * 1.0001, "{r:?}");
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -232,14 +232,20 @@ pub enum Command {
         /// Photo decoding threads.
         #[arg(long)]
         loader_threads: Option<usize>,
-        /// Denoising objective: share of crops JPEG-compressed (quality 8-60) before noise is
-        /// added, the target staying clean; teaches restoration of compressed photos.
+        /// Denoising (also a distillation's denoising part): share of crops JPEG-compressed
+        /// (quality 8-60) before noise is added, the target staying clean; teaches restoration
+        /// of compressed photos.
         #[arg(long)]
         jpeg_fraction: Option<f64>,
         /// Distillation: crops per step whose ODE path the teacher follows (default: a
         /// quarter of the batch); the batch's pairs of levels are spread over them.
         #[arg(long)]
         paths: Option<usize>,
+        /// Distillation: share of each batch's crops that also train the denoising loss at
+        /// levels up to 0.5 (with --jpeg-fraction, on JPEG-damaged inputs), which keeps the
+        /// model the denoiser restoration needs.
+        #[arg(long)]
+        denoise_share: Option<f64>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

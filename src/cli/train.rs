@@ -92,6 +92,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         loader_threads,
         jpeg_fraction,
         paths,
+        denoise_share,
     } = command
     else {
         bail!("not a train command");
@@ -108,6 +109,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--init", init.is_some()),
             ("--jpeg-fraction", jpeg_fraction.is_some()),
             ("--paths", paths.is_some()),
+            ("--denoise-share", denoise_share.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -183,6 +185,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = paths {
             config.paths = v;
+        }
+        if let Some(v) = denoise_share {
+            config.denoise_share = v;
         }
         config.init = init;
         Trainer::start(config, &out, device)?

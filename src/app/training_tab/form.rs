@@ -91,7 +91,13 @@ impl TrainingTab {
                         .on_disabled_hover_text("Choose a model to continue from: it is the one distilled.");
                 });
             });
-            if f.objective == Objective::Denoise {
+            if f.objective == Objective::Distill {
+                ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
+                    .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
+            }
+            let denoises = f.objective == Objective::Denoise
+                || (f.objective == Objective::Distill && f.denoise_share > 0.0);
+            if denoises {
                 ui.add(egui::Slider::new(&mut f.jpeg_fraction, 0.0..=1.0).text("JPEG inputs"))
                     .on_hover_text("Share of crops JPEG-compressed (quality 8-60) before the noise, the target staying clean: the model learns to remove compression damage, which Restore relies on.");
             }
@@ -185,7 +191,10 @@ impl TrainingTab {
         config.validate_every = f.sample_every;
         config.init = f.continue_from.clone();
         config.objective = f.objective;
-        if f.objective == Objective::Denoise {
+        if f.objective == Objective::Distill {
+            config.denoise_share = f.denoise_share;
+        }
+        if config.objective == Objective::Denoise || config.denoise_share > 0.0 {
             config.jpeg_fraction = f.jpeg_fraction;
         }
         if f.objective == Objective::Ct {

@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// What the two parts of a run's loss are, if it has two.
+fn part_names(objective: Option<Objective>) -> Option<(&'static str, &'static str)> {
+    match objective {
+        Some(Objective::Bct) | None => Some(("CT term", "bidirectional term")),
+        Some(Objective::Distill) => Some(("generation pairs", "inversion pairs")),
+        Some(Objective::Ct | Objective::Denoise) => None,
+    }
+}
+
 impl TrainingTab {
     pub(super) fn live_ui(&mut self, ui: &mut Ui, running: bool) {
         ui.heading("Active run");
@@ -50,11 +59,14 @@ impl TrainingTab {
         });
         let rate = self.rate();
         let eta = rate.map(|r| self.live.until.saturating_sub(self.live.step) as f64 / r);
+        let curriculum = match self.live.objective {
+            Some(Objective::Bct | Objective::Ct) => format!(" · N(k) = {}", self.live.points),
+            _ => String::new(),
+        };
         ui.label(format!(
-            "step {} / {} · N(k) = {} · {} · {} · ETA {}{}",
+            "step {} / {}{curriculum} · {} · {} · ETA {}{}",
             self.live.step,
             self.live.until,
-            self.live.points,
             rate.map_or("–".into(), |r| format!("{r:.2} steps/s")),
             rate.map_or("–".into(), |r| format!(
                 "{:.1} images/s",
@@ -70,6 +82,7 @@ impl TrainingTab {
         ));
         ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.99).text("smoothing"));
         let k = self.smoothing;
+        let parts = part_names(self.live.objective);
         let (loss, ct, bcm) = (
             self.live.loss.clone(),
             self.live.ct.clone(),
@@ -85,11 +98,10 @@ impl TrainingTab {
                         .color(Color32::from_gray(90)),
                 );
                 p.line(Line::new("total", PlotPoints::from(smooth(&loss, k))));
-                p.line(Line::new("CT term", PlotPoints::from(smooth(&ct, k))));
-                p.line(Line::new(
-                    "bidirectional term",
-                    PlotPoints::from(smooth(&bcm, k)),
-                ));
+                if let Some((first, second)) = parts {
+                    p.line(Line::new(first, PlotPoints::from(smooth(&ct, k))));
+                    p.line(Line::new(second, PlotPoints::from(smooth(&bcm, k))));
+                }
             });
         let (p1, p2, pd) = (
             self.live.psnr1.clone(),

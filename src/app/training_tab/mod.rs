@@ -45,6 +45,8 @@ pub struct Form {
     pub sample_every: u64,
     /// Denoising warm-up: share of JPEG-compressed inputs.
     pub jpeg_fraction: f64,
+    /// Distillation: share of crops that also train the denoising loss.
+    pub denoise_share: f64,
 }
 
 impl Default for Form {
@@ -63,6 +65,7 @@ impl Default for Form {
             checkpoint_every: 100,
             sample_every: 100,
             jpeg_fraction: 0.0,
+            denoise_share: 0.5,
         }
     }
 }
@@ -89,6 +92,8 @@ struct Live {
     sample_tex: Option<TextureHandle>,
     last_checkpoint: Option<u64>,
     summary: String,
+    /// What the run trains (names the loss's parts).
+    objective: Option<Objective>,
 }
 
 pub struct TrainingTab {
@@ -313,6 +318,7 @@ impl TrainingTab {
                     self.live.until = until;
                     self.live.started = Some((Instant::now(), step));
                     self.live.images_per_step = config.batch;
+                    self.live.objective = Some(config.objective);
                     self.live.summary = format!(
                         "{} — preset {}, {} parameters, {} photos ({} held out), batch {}, patch {}",
                         run.display(),

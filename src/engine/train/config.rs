@@ -70,6 +70,13 @@ pub struct TrainConfig {
     /// it has levels, so sharing it between pairs keeps the teacher's cost down).
     #[serde(default = "default_paths")]
     pub paths: usize,
+    /// Distillation only: share of each batch's crops that also train the denoising
+    /// objective (restoration-aware with `jpeg_fraction`) at levels up to
+    /// [`DENOISE_CAP`](super::distill::DENOISE_CAP). Restoration runs the model as a denoiser
+    /// at low levels, where the ODE's end is slightly sharper, and worse in PSNR, than the
+    /// denoiser's mean; this keeps that use as trained.
+    #[serde(default)]
+    pub denoise_share: f64,
 }
 
 fn default_paths() -> usize {
@@ -109,6 +116,7 @@ impl TrainConfig {
             loader_threads: 1,
             jpeg_fraction: 0.0,
             paths: (batch / 4).max(1),
+            denoise_share: 0.0,
         })
     }
 
@@ -146,8 +154,13 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.jpeg_fraction) {
             return bad("JPEG input share must be in [0, 1]");
         }
-        if self.jpeg_fraction > 0.0 && self.objective != Objective::Denoise {
+        let denoises = self.objective == Objective::Denoise
+            || (self.objective == Objective::Distill && self.denoise_share > 0.0);
+        if self.jpeg_fraction > 0.0 && !denoises {
             return bad("JPEG inputs apply to the denoising objective only");
+        }
+        if !(0.0..=1.0).contains(&self.denoise_share) {
+            return bad("denoising share must be in [0, 1]");
         }
         let both_ways = matches!(self.objective, Objective::Bct | Objective::Distill);
         if both_ways && !self.model.bidirectional {

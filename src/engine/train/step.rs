@@ -7,18 +7,22 @@ use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use super::config::{Objective, TrainConfig};
-use super::distill::{PATH_START, distill_loss, draw_pair, path_levels, teacher_path};
+use super::distill::{
+    DENOISE_CAP, DENOISE_WEIGHT, PATH_START, distill_loss, draw_pair, path_levels, teacher_path,
+};
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
-use super::times::{TimeSampler, Times, sample_denoise};
+use super::times::{TimeSampler, Times, sample_denoise, sample_denoise_below};
 use crate::engine::model::Bcm;
 use crate::engine::network::UNet;
 use crate::engine::schedule::SIGMA_MIN;
 
-/// The frozen model a distillation follows, and how many of a batch's crops it follows.
+/// The frozen model a distillation follows, how many of a batch's crops it follows, and the
+/// share of crops that also train the denoising objective.
 pub(super) struct Teacher {
     pub model: Bcm,
     pub paths: usize,
+    pub denoise_share: f64,
 }
 
 /// The optimiser of a run.
@@ -35,8 +39,8 @@ pub(super) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
         .init()
 }
 
-/// The times of one batch for an objective (none for distillation, which draws its pairs
-/// of levels along the teacher's paths).
+/// The times of one batch for an objective (for distillation, the levels of its denoising
+/// part; its pairs of levels are drawn along the teacher's paths).
 pub(super) fn draw_times(
     objective: Objective,
     sampler: &TimeSampler,
@@ -46,7 +50,9 @@ pub(super) fn draw_times(
     match objective {
         Objective::Denoise => (0..n).map(|_| sample_denoise(rng)).collect(),
         Objective::Bct | Objective::Ct => (0..n).map(|_| sampler.sample(rng)).collect(),
-        Objective::Distill => Vec::new(),
+        Objective::Distill => (0..n)
+            .map(|_| sample_denoise_below(rng, DENOISE_CAP))
+            .collect(),
     }
 }
 
@@ -86,23 +92,40 @@ pub(super) fn objective_loss(
             let teacher = teacher.ok_or_else(|| {
                 TrainError::Setting("distillation needs a teacher model (--init)".into())
             })?;
-            distillation_loss(net, teacher, x0, z, rng, seed)?
+            let input = input.unwrap_or_else(|| x0.clone());
+            distillation_loss(net, teacher, x0, input, z, times, rng, seed)?
         }
     })
 }
 
 /// Follow the teacher's ODE paths of the first `paths` crops (noised to the bottom level with
 /// `z`), then train on as many pairs of their points as the batch has crops, spread over
-/// the paths in turn.
+/// the paths in turn. With a denoising share, the last crops of the batch (`input`: clean or
+/// damaged) also train the denoising loss at `times`.
+#[allow(clippy::too_many_arguments)]
 fn distillation_loss(
     net: &UNet,
     teacher: &Teacher,
     x0: Tensor<4>,
+    input: Tensor<4>,
     z: Tensor<4>,
+    times: &[Times],
     rng: &mut impl Rng,
     seed: u64,
 ) -> Result<BctLoss, TrainError> {
     let [b, c, h, w] = x0.dims();
+    let denoising = (teacher.denoise_share > 0.0).then(|| {
+        let k = ((b as f64 * teacher.denoise_share).round() as usize).clamp(1, b);
+        let last = |t: &Tensor<4>| t.clone().narrow(0, b - k, k);
+        denoise_loss(
+            net,
+            last(&x0),
+            last(&input),
+            last(&z),
+            &times[b - k..],
+            seed ^ 0xD15,
+        )
+    });
     let paths = teacher.paths.clamp(1, b);
     let on_teacher = |t: Tensor<4>| {
         Tensor::<4>::from_data(t.narrow(0, 0, paths).into_data(), &teacher.model.device)
@@ -120,26 +143,23 @@ fn distillation_loss(
         .collect::<Result<_, _>>()?;
     let size = c * h * w;
     let level = |i: usize| levels.get(i).copied().unwrap_or(SIGMA_MIN);
-    let (mut input, mut target) = (Vec::with_capacity(b * size), Vec::with_capacity(b * size));
+    let (mut inputs, mut target) = (Vec::with_capacity(b * size), Vec::with_capacity(b * size));
     let (mut t, mut u) = (Vec::with_capacity(b), Vec::with_capacity(b));
     for k in 0..b {
         let path = k % paths;
         let (i, j) = draw_pair(rng, &levels);
-        input.extend_from_slice(&points[i][path * size..(path + 1) * size]);
+        inputs.extend_from_slice(&points[i][path * size..(path + 1) * size]);
         target.extend_from_slice(&points[j][path * size..(path + 1) * size]);
         t.push(level(i));
         u.push(level(j));
     }
     let device = x0.device();
     let tensor = |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [b, c, h, w]), &device);
-    Ok(distill_loss(
-        net,
-        tensor(input),
-        tensor(target),
-        &t,
-        &u,
-        seed,
-    ))
+    let mut loss = distill_loss(net, tensor(inputs), tensor(target), &t, &u, seed);
+    if let Some(d) = denoising {
+        loss.loss = loss.loss + d.loss * DENOISE_WEIGHT;
+    }
+    Ok(loss)
 }
 
 /// One optimiser step from a batch's loss; a non-finite loss stops training at `step`.

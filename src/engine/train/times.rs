@@ -120,6 +120,16 @@ impl TimeSampler {
 }
 
 /// Noise level for the denoising warm-up: ln t ~ N(−1.2, 1.2²) (EDM), clipped to the range.
+/// A denoising time no higher than `cap` (drawn again until it is).
+pub fn sample_denoise_below(rng: &mut impl Rng, cap: f32) -> Times {
+    loop {
+        let times = sample_denoise(rng);
+        if times.t <= cap {
+            return times;
+        }
+    }
+}
+
 pub fn sample_denoise(rng: &mut impl Rng) -> Times {
     let (u1, u2): (f64, f64) = (rng.random::<f64>().max(f64::MIN_POSITIVE), rng.random());
     let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();

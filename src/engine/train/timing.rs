@@ -45,6 +45,7 @@ pub fn time_steps(
             device: device.clone(),
         },
         paths: config.paths,
+        denoise_share: config.denoise_share,
     });
     let mut elapsed = 0.0;
     let warm_up = warm_up.max(1);

@@ -100,6 +100,7 @@ fn load_teacher(config: &TrainConfig, device: &Device) -> Result<Option<Teacher>
     Ok(Some(Teacher {
         model,
         paths: config.paths,
+        denoise_share: config.denoise_share,
     }))
 }
 

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod ema;
 pub mod error;
 pub mod loss;
+mod start;
 pub mod step;
 pub mod times;
 pub mod timing;

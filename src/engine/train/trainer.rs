@@ -12,18 +12,19 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::checkpoint::{self, CheckpointState};
-use super::config::{Objective, ResumeChanges, TrainConfig};
+use super::config::{ResumeChanges, TrainConfig};
 use super::curriculum::Curriculum;
 use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
 use super::degrade;
 use super::ema;
 use super::error::TrainError;
+use super::start::{initial_net, load_teacher};
 use super::step::{BatchInputs, Teacher, descend, draw_times, objective_loss, optimizer};
 use super::times::TimeSampler;
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::network::UNet;
 use crate::engine::noise::NoiseRng;
-use crate::engine::weights::{self, ModelCard};
+use crate::engine::weights::ModelCard;
 use crate::util::atomic::write_atomic;
 
 /// What one step did.
@@ -59,49 +60,8 @@ pub struct Trainer {
     teacher: Option<Teacher>,
 }
 
-fn run_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
+pub(super) fn run_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Run(format!("{}: {e}", path.display()))
-}
-
-/// Starting weights: fresh, or from a model file. A consistency model given as the start of
-/// a bidirectional run gets its u branch added (the reference's CM → BCM fine-tuning).
-fn initial_net(config: &mut TrainConfig, device: &Device) -> Result<UNet, TrainError> {
-    let Some(path) = &config.init else {
-        device.seed(config.seed);
-        return Ok(config.model.init(device));
-    };
-    let model = weights::load(path, device)?;
-    let card = std::fs::read(weights::card_path(path)).map_err(|e| run_err(path, e))?;
-    config.init_steps = weights::parse_card(&card, &path.display().to_string())?.steps;
-    let mut net = model.net;
-    let mut model_config = model.config;
-    let both_ways = matches!(config.objective, Objective::Bct | Objective::Distill);
-    if both_ways && !model_config.bidirectional {
-        net.time = net.time.add_end_branch(device);
-        model_config.bidirectional = true;
-    }
-    config.model = model_config;
-    Ok(net)
-}
-
-/// The teacher of a distillation: the run's starting weights, frozen, on the plain device.
-fn load_teacher(config: &TrainConfig, device: &Device) -> Result<Option<Teacher>, TrainError> {
-    if config.objective != Objective::Distill {
-        return Ok(None);
-    }
-    let path = config.init.as_ref().ok_or_else(|| {
-        TrainError::Setting("distillation needs the model to distil (--init)".into())
-    })?;
-    let mut model = weights::load(path, device)?;
-    if !model.config.bidirectional {
-        model.net.time = model.net.time.add_end_branch(device);
-        model.config.bidirectional = true;
-    }
-    Ok(Some(Teacher {
-        model,
-        paths: config.paths,
-        denoise_share: config.denoise_share,
-    }))
 }
 
 impl Trainer {

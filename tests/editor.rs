@@ -348,23 +348,33 @@ fn training_photos(dir: &std::path::Path) {
     }
 }
 
+/// The editor on its Train tab, the form set for a short `tiny` run named `name` on the
+/// photos in `d/photos`, checkpointing every two steps.
+fn train_tab(
+    d: &std::path::Path,
+    name: &str,
+    batch: usize,
+    sample_every: u64,
+) -> Harness<'static, Editor> {
+    let mut h = harness(d.join("runs"));
+    h.state_mut().tab = Tab::Train;
+    let form = &mut h.state_mut().training.form;
+    form.data = d.join("photos").display().to_string();
+    form.name = name.into();
+    form.preset = "tiny".into();
+    form.batch = batch;
+    form.patch = 32;
+    form.steps = 1000;
+    form.checkpoint_every = 2;
+    form.sample_every = sample_every;
+    h
+}
+
 #[test]
 fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
     let d = tempdir("train-tab");
     training_photos(&d.join("photos"));
-    let mut h = harness(d.join("runs"));
-    h.state_mut().tab = Tab::Train;
-    {
-        let form = &mut h.state_mut().training.form;
-        form.data = d.join("photos").display().to_string();
-        form.name = "kittest".into();
-        form.preset = "tiny".into();
-        form.batch = 2;
-        form.patch = 32;
-        form.steps = 1000;
-        form.checkpoint_every = 2;
-        form.sample_every = 4;
-    }
+    let mut h = train_tab(&d, "kittest", 2, 4);
     h.run_steps(2);
     // The estimate before starting is measured on warm-up steps.
     h.get_by_label("Measure").click();
@@ -451,19 +461,7 @@ fn training_tab_distils_the_model_it_continues_from() {
         &path,
     )
     .unwrap();
-    let mut h = harness(d.join("runs"));
-    h.state_mut().tab = Tab::Train;
-    {
-        let form = &mut h.state_mut().training.form;
-        form.data = d.join("photos").display().to_string();
-        form.name = "distil".into();
-        form.preset = "tiny".into();
-        form.batch = 4;
-        form.patch = 32;
-        form.steps = 1000;
-        form.checkpoint_every = 2;
-        form.sample_every = 100;
-    }
+    let mut h = train_tab(&d, "distil", 4, 100);
     h.run_steps(2);
     // Without a model to continue from there is nothing to distil.
     h.get_by_label("distillation").click();

@@ -23,6 +23,13 @@ pub enum Objective {
     Distill,
 }
 
+impl Objective {
+    /// Whether the objective trains hops both ways, so it needs the u branch.
+    pub fn is_bidirectional(self) -> bool {
+        matches!(self, Objective::Bct | Objective::Distill)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub preset: String,
@@ -162,8 +169,7 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.denoise_share) {
             return bad("denoising share must be in [0, 1]");
         }
-        let both_ways = matches!(self.objective, Objective::Bct | Objective::Distill);
-        if both_ways && !self.model.bidirectional {
+        if self.objective.is_bidirectional() && !self.model.bidirectional {
             return bad("bidirectional training needs a bidirectional model");
         }
         if self.objective == Objective::Distill {

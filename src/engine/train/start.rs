@@ -7,6 +7,7 @@ use super::config::{Objective, TrainConfig};
 use super::error::TrainError;
 use super::step::Teacher;
 use super::trainer::run_err;
+use crate::engine::model::Bcm;
 use crate::engine::network::UNet;
 use crate::engine::weights;
 
@@ -17,18 +18,23 @@ pub(super) fn initial_net(config: &mut TrainConfig, device: &Device) -> Result<U
         device.seed(config.seed);
         return Ok(config.model.init(device));
     };
-    let model = weights::load(path, device)?;
+    let mut model = weights::load(path, device)?;
     let card = std::fs::read(weights::card_path(path)).map_err(|e| run_err(path, e))?;
     config.init_steps = weights::parse_card(&card, &path.display().to_string())?.steps;
-    let mut net = model.net;
-    let mut model_config = model.config;
-    let both_ways = matches!(config.objective, Objective::Bct | Objective::Distill);
-    if both_ways && !model_config.bidirectional {
-        net.time = net.time.add_end_branch(device);
-        model_config.bidirectional = true;
+    if config.objective.is_bidirectional() {
+        model = with_end_branch(model, device);
     }
-    config.model = model_config;
-    Ok(net)
+    config.model = model.config;
+    Ok(model.net)
+}
+
+/// A consistency model as the equal BCM (its u branch added); a BCM as it is.
+fn with_end_branch(mut model: Bcm, device: &Device) -> Bcm {
+    if !model.config.bidirectional {
+        model.net.time = model.net.time.add_end_branch(device);
+        model.config.bidirectional = true;
+    }
+    model
 }
 
 /// The teacher of a distillation: the run's starting weights, frozen, on the plain device.
@@ -42,13 +48,8 @@ pub(super) fn load_teacher(
     let path = config.init.as_ref().ok_or_else(|| {
         TrainError::Setting("distillation needs the model to distil (--init)".into())
     })?;
-    let mut model = weights::load(path, device)?;
-    if !model.config.bidirectional {
-        model.net.time = model.net.time.add_end_branch(device);
-        model.config.bidirectional = true;
-    }
     Ok(Some(Teacher {
-        model,
+        model: with_end_branch(weights::load(path, device)?, device),
         paths: config.paths,
         denoise_share: config.denoise_share,
     }))

@@ -434,14 +434,14 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
     });
 
     // Use the run's EMA weights in the editor without restarting.
-    let before = h.state().model_name.clone();
+    let before = h.state().model.name.clone();
     h.get_all_by_label("Use in editor").next().unwrap().click();
     h.step();
-    wait(&mut h, "the model swap", |e| e.model_name != before);
+    wait(&mut h, "the model swap", |e| e.model.name != before);
     assert!(
-        h.state().model_name.contains("kittest"),
+        h.state().model.name.contains("kittest"),
         "{}",
-        h.state().model_name
+        h.state().model.name
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -552,7 +552,7 @@ fn generation_can_come_down_a_heun_ladder() {
         tasks.gen_ladder_nfe = 7;
     }
     h.run_steps(2);
-    let ladder = bcm_studio::engine::plan::Plan::generation(7, 80.0)
+    let ladder = bcm_studio::engine::plan::Plan::generation(h.state().model.ladders, 7, 80.0)
         .unwrap()
         .to_string();
     assert!(ladder.contains(" > h"), "{ladder}");
@@ -582,7 +582,14 @@ fn interpolation_frames_can_come_down_a_ladder() {
     h.state_mut().interp.nfe = 8;
     h.state_mut().interp.sigma = 20.0;
     h.run_steps(2);
-    assert_eq!(h.state().interp.frame_plan().unwrap().nfe(), 9);
+    assert_eq!(
+        h.state()
+            .interp
+            .frame_plan(h.state().model.ladders)
+            .unwrap()
+            .nfe(),
+        9
+    );
     h.get_by_label("Invert both").click();
     h.step();
     wait(&mut h, "the first frame", |e| {

@@ -6,6 +6,7 @@ mod common;
 use bcm_studio::engine::jpeg::jpeg_consistent;
 use bcm_studio::engine::mask::Mask;
 use bcm_studio::engine::network::UNetConfig;
+use bcm_studio::engine::plan::Ladders;
 use bcm_studio::engine::schedule::{c_in, c_noise, c_out, c_skip};
 use bcm_studio::engine::tasks::{self, InpaintParams, Interpolator, MaskedContent, RestoreParams};
 use bcm_studio::engine::train::validate::jpeg_file;
@@ -480,7 +481,7 @@ fn restoration_and_out_of_range_levels() {
         );
     }
     assert!(matches!(
-        Plan::inversion(2, 200.0),
+        Plan::inversion(Ladders::Heun, 2, 200.0),
         Err(EngineError::Schedule(_))
     ));
 }
@@ -602,18 +603,29 @@ fn weights_roundtrip_and_bad_files_give_errors() {
         eval(&loaded, &x, 2.0, 0.1, &whole()).data
     );
 
-    // f16 storage: close, not equal.
+    assert_eq!(loaded.info.ladders, Ladders::Heun);
+
+    // f16 storage: close, not equal. The card's ladder kind comes back with the model.
     let half = dir.join("h.safetensors");
     weights::save(
         &model,
         &ModelCard {
             half_precision: true,
+            ladders: Ladders::Plain,
             ..card.clone()
         },
         &half,
     )
     .unwrap();
     let loaded = weights::load(&half, &Device::flex()).unwrap();
+    assert_eq!(loaded.info.ladders, Ladders::Plain);
+    let json = std::fs::read_to_string(dir.join("h.json")).unwrap();
+    assert!(json.contains(r#""ladders": "plain""#), "{json}");
+    // Cards written before the field existed are denoisers' (Heun ladders).
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("ladders");
+    let parsed = weights::parse_card(old.to_string().as_bytes(), "old card").unwrap();
+    assert_eq!(parsed.ladders, Ladders::Heun);
     assert!(
         max_abs_diff(
             &eval(&model, &x, 2.0, 0.1, &whole()),

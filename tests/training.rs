@@ -6,6 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use bcm_studio::engine::network::UNetConfig;
+use bcm_studio::engine::plan::Ladders;
 use bcm_studio::engine::schedule::{SIGMA_MIN, c_skip};
 use bcm_studio::engine::train::loss::{bct_loss, huber_c};
 use bcm_studio::engine::train::times::Times;
@@ -292,6 +293,8 @@ fn a_short_run_learns_to_denoise_and_writes_a_usable_model() {
     let dir = t.save_checkpoint().unwrap();
     let model = bcm_studio::engine::weights::load(&dir.join("ema.safetensors"), &device).unwrap();
     assert!(model.info.trained);
+    // Consistency-trained: its ladders take plain hops.
+    assert_eq!(model.info.ladders, Ladders::Plain);
     assert!(
         (denoise_error(&model, &crops) - after).abs() < 1e-6,
         "the checkpoint holds the EMA weights"
@@ -472,8 +475,11 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     for _ in 0..3 {
         first.step().unwrap();
     }
-    first.save_checkpoint().unwrap();
+    let saved = first.save_checkpoint().unwrap();
     drop(first);
+    // The distilled model follows the ODE itself: its ladders take plain hops.
+    let distilled = weights::load(&saved.join("ema.safetensors"), &device).unwrap();
+    assert_eq!(distilled.info.ladders, Ladders::Plain);
     let mut resumed = Trainer::resume(&d.join("b"), &device).unwrap();
     let again: Vec<f32> = (0..3).map(|_| resumed.step().unwrap().loss).collect();
     for (a, b) in reports[3..].iter().map(|r| r.loss).zip(&again) {

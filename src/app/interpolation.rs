@@ -5,7 +5,7 @@ use egui::{Color32, TextureHandle, Ui, Vec2};
 
 use super::textures::{fit_for_display, image_pixels};
 use crate::engine::mask::Rect;
-use crate::engine::plan::{GenerationPreset, MAX_LADDER_NFE, Plan};
+use crate::engine::plan::{GenerationPreset, Ladders, MAX_LADDER_NFE, Plan};
 use crate::engine::planar::Planar;
 
 pub enum InterpAction {
@@ -80,8 +80,13 @@ impl InterpolationPanel {
     }
 
     /// How frames are generated from the mixing level.
-    pub fn frame_plan(&self) -> crate::engine::Result<Plan> {
-        Plan::preset_or_ladder(self.preset, self.ladder.then_some(self.nfe), self.sigma)
+    pub fn frame_plan(&self, ladders: Ladders) -> crate::engine::Result<Plan> {
+        Plan::preset_or_ladder(
+            ladders,
+            self.preset,
+            self.ladder.then_some(self.nfe),
+            self.sigma,
+        )
     }
 
     /// The first picture changed: latents are stale.
@@ -124,7 +129,7 @@ impl InterpolationPanel {
                 .changed();
             changed |= ui
                 .add(egui::Slider::new(&mut self.nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
-                .on_hover_text("Evaluations used to invert each picture (beyond 4, Heun hops that follow the ODE closely).")
+                .on_hover_text("Evaluations used to invert each picture (beyond 4, hops evenly spaced in log σ, of the kind the model's card names: Heun or plain).")
                 .changed();
             let selected = if self.ladder { "ladder".to_string() } else { self.preset.name().to_string() };
             egui::ComboBox::from_id_salt("interp-preset")

@@ -41,7 +41,7 @@ pub struct TaskSettings {
     pub gen_width: usize,
     pub gen_height: usize,
     pub gen_preset: GenerationPreset,
-    /// Generate down a Heun ladder of `gen_ladder_nfe` evaluations instead of `gen_preset`.
+    /// Generate down a ladder of `gen_ladder_nfe` evaluations instead of `gen_preset`.
     pub gen_ladder: bool,
     pub gen_ladder_nfe: usize,
 }
@@ -337,14 +337,14 @@ pub fn tasks_ui(
                     }
                     if ui
                         .selectable_label(s.gen_ladder, "ladder")
-                        .on_hover_text("Heun hops down from pure noise: far more structure than the 1–4 NFE schemes with the shipped model, at more evaluations.")
+                        .on_hover_text("Hops evenly spaced in log σ down from pure noise (Heun or plain ones, as the model's card says): more structure than the 1–4 NFE schemes, at more evaluations.")
                         .clicked()
                     {
                         s.gen_ladder = true;
                     }
                 })
                 .response
-                .on_hover_text("Sampling scheme: the reference's 1–4 NFE schemes, or a ladder of Heun hops.");
+                .on_hover_text("Sampling scheme: the reference's 1–4 NFE schemes, or a ladder of hops.");
             if s.gen_ladder {
                 ui.add(egui::Slider::new(&mut s.gen_ladder_nfe, 5..=MAX_LADDER_NFE).logarithmic(true).text("NFE"))
                     .on_hover_text("Evaluations of the ladder (an even count takes one more: its last hop to the clean end is a plain one).");

@@ -4,7 +4,7 @@
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
-use crate::engine::plan::{GenerationPreset, MAX_LADDER_NFE, Op, Plan};
+use crate::engine::plan::{GenerationPreset, Ladders, MAX_LADDER_NFE, Op, Plan};
 use crate::engine::schedule::{SIGMA_MAX, SIGMA_MIN};
 
 /// What the user asked the timeline to do.
@@ -23,10 +23,12 @@ pub struct Timeline {
     pub preset: Option<GenerationPreset>,
     /// Level the scrubber points at.
     pub scrub: f32,
-    /// Inversion NFE used when scrubbing (1–4 the reference ladders, up to 32 with Heun hops).
+    /// Inversion NFE used when scrubbing (1–4 the reference ladders, up to 32 a ladder).
     pub inversion_nfe: usize,
     /// Hops of the "ladder" plan (evenly spaced in log σ).
     pub ladder_nfe: usize,
+    /// The hops the model's ladders take (from its card).
+    ladders: Ladders,
     dragging: Option<usize>,
     pub error: Option<String>,
 }
@@ -39,6 +41,7 @@ impl Default for Timeline {
             scrub: 15.0,
             inversion_nfe: 2,
             ladder_nfe: 16,
+            ladders: Ladders::default(),
             dragging: None,
             error: None,
         }
@@ -81,6 +84,30 @@ fn op_level(op: &Op) -> f32 {
 }
 
 impl Timeline {
+    /// A timeline for a model whose ladders take `ladders` hops.
+    pub fn for_ladders(ladders: Ladders) -> Self {
+        Self {
+            ladders,
+            ..Self::default()
+        }
+    }
+
+    /// The model changed: its ladders may take other hops, so a ladder plan is rebuilt.
+    pub fn set_ladders(&mut self, ladders: Ladders) {
+        let was_ladder = self.is_ladder();
+        self.ladders = ladders;
+        if was_ladder && let Ok(plan) = Plan::generation(ladders, self.ladder_nfe, SIGMA_MAX) {
+            self.plan = plan;
+        }
+    }
+
+    /// Whether the plan is the ladder of `ladder_nfe` evaluations.
+    fn is_ladder(&self) -> bool {
+        self.preset.is_none()
+            && Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
+                .is_ok_and(|p| p == self.plan)
+    }
+
     fn set_op_level(&mut self, index: usize, sigma: f32) {
         if index == 0 {
             self.plan.start = sigma;
@@ -123,12 +150,16 @@ impl Timeline {
                     self.error = None;
                 }
             }
-            let ladder = self.preset.is_none() && Plan::generation(self.ladder_nfe, SIGMA_MAX).is_ok_and(|p| p == self.plan);
+            let ladder = self.is_ladder();
+            let hint = match self.ladders {
+                Ladders::Heun => "Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each: this model acts as a denoiser, so they follow the ODE closely. With the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers). Below 32 an even count generates with one NFE more: as many Heun hops as the inversion, then a plain one to the clean end.",
+                Ladders::Plain => "Plain hops of the BCM evenly spaced in log σ down from 80, one evaluation each: this model was trained to follow the ODE itself. With the same inversion NFE (set with it) the ladders retrace each other, and a photo comes back through noise closer to itself than with 2 + 2. At 32 NFE the ladders are Heun hops from the clean photo itself, retraced on the way back, which brings it back almost exactly (the model card has the numbers).",
+            };
             if ui
                 .selectable_label(ladder, "ladder")
-                .on_hover_text("Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each. The shipped model acts as a denoiser, so they follow the ODE closely: with the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers). Below 32 an even count generates with one NFE more: as many Heun hops as the inversion, then a plain one to the clean end.")
+                .on_hover_text(hint)
                 .clicked()
-                && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
+                && let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
             {
                 self.plan = plan;
                 self.preset = None;
@@ -137,14 +168,17 @@ impl Timeline {
             }
             if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(5..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
                 && ladder
-                && let Ok(plan) = Plan::generation(self.ladder_nfe, SIGMA_MAX)
+                && let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
             {
                 self.plan = plan;
                 self.inversion_nfe = self.ladder_nfe;
             }
             ui.separator();
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
-                .on_hover_text("Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).");
+                .on_hover_text(match self.ladders {
+                    Ladders::Heun => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).",
+                    Ladders::Plain => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, plain hops evenly spaced in log σ from 0.07; at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly).",
+                });
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");
             // Long plans are cut to the panel's width; the hover shows all of it.
@@ -305,5 +339,29 @@ mod tests {
         for s in [0.002f32, 0.07, 1.0, 15.0, 80.0] {
             assert!((sigma_at(r, x_of(r, s)) / s - 1.0).abs() < 1e-4);
         }
+    }
+
+    #[test]
+    fn a_ladder_plan_follows_the_model_kind_and_a_preset_stays() {
+        let mut t = Timeline::for_ladders(Ladders::Heun);
+        t.plan = Plan::generation(Ladders::Heun, t.ladder_nfe, SIGMA_MAX).unwrap();
+        t.preset = None;
+        assert!(t.is_ladder());
+        t.set_ladders(Ladders::Plain);
+        assert!(t.is_ladder(), "{}", t.plan);
+        assert!(
+            t.plan.ops.iter().all(|op| matches!(op, Op::Hop(_))),
+            "{}",
+            t.plan
+        );
+        assert_eq!(t.plan.nfe(), t.ladder_nfe);
+        // A preset is the same for every kind of model.
+        let mut t = Timeline::default();
+        let before = t.plan.clone();
+        t.set_ladders(Ladders::Plain);
+        assert_eq!(
+            (t.plan.clone(), t.preset),
+            (before, Some(GenerationPreset::TwoStep))
+        );
     }
 }

@@ -64,7 +64,7 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
     println!("|---|---|---|");
     for nfe in [1, 2, 4, 8, 16, 32, 64] {
         let (p, s) = reconstruction(model, &val, nfe, 0)?;
-        let down = Plan::generation(nfe, 80.0)?.nfe();
+        let down = Plan::generation(model.info.ladders, nfe, 80.0)?.nfe();
         println!(
             "| reconstruction (invert to 80, generate back) | PSNR {p:.2} dB, SSIM {s:.3} | {nfe} + {down} |"
         );

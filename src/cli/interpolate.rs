@@ -48,7 +48,7 @@ pub fn run(
         );
         b = photo::Photo::from_image(resized, Some(second.to_path_buf()));
     }
-    let scheme = Plan::generation(nfe, sigma)?;
+    let scheme = Plan::generation(model.info.ladders, nfe, sigma)?;
     let mut progress = TerminalProgress::new("invert both");
     let interp = Interpolator::new(
         model,

@@ -42,7 +42,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                     let latent = load_latent(&path)?;
                     let plan = match schedule {
                         Some(s) => s.parse::<Plan>()?,
-                        None => Plan::generation(nfe, latent.sigma)?,
+                        None => Plan::generation(model.info.ladders, nfe, latent.sigma)?,
                     };
                     if (plan.start - latent.sigma).abs() > 1e-3 * latent.sigma {
                         bail!(
@@ -60,7 +60,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 None => {
                     let plan = match schedule {
                         Some(s) => s.parse::<Plan>()?,
-                        None => Plan::generation(nfe, 80.0)?,
+                        None => Plan::generation(model.info.ladders, nfe, 80.0)?,
                     };
                     let p = tasks::GenerateParams {
                         width,
@@ -97,7 +97,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let photo = load_photo(&input)?;
             let plan = match schedule {
                 Some(s) => s.parse::<Plan>()?,
-                None => Plan::inversion(nfe, sigma)?,
+                None => Plan::inversion(model.info.ladders, nfe, sigma)?,
             };
             let mut progress = TerminalProgress::new("invert");
             let inv = tasks::invert(model, &photo.rgb, &plan, seed, tiling, &mut progress)?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{EngineError, Result};
 use super::model::{Bcm, ModelInfo};
 use super::network::UNetConfig;
+use super::plan::Ladders;
 use crate::util::atomic::write_atomic;
 
 /// The JSON file next to the weights.
@@ -27,6 +28,10 @@ pub struct ModelCard {
     /// Free text: data, hardware, evaluation.
     #[serde(default)]
     pub notes: String,
+    /// Which long ladders suit the weights (Heun for cards written before there was a choice:
+    /// those models were trained as denoisers).
+    #[serde(default)]
+    pub ladders: Ladders,
 }
 
 const FORMAT: &str = "bcm-studio-model";
@@ -40,6 +45,7 @@ impl ModelCard {
             half_precision: false,
             steps: 0,
             notes: String::new(),
+            ladders: Ladders::default(),
         }
     }
 }
@@ -126,6 +132,7 @@ pub fn from_bytes(
     let info = ModelInfo {
         name: card.name.clone(),
         trained: card.steps > 0,
+        ladders: card.ladders,
     };
     Ok(Bcm {
         net,

@@ -1,7 +1,7 @@
 //! What the worker can be asked to do, and what it hands back.
 
 use crate::engine::mask::Mask;
-use crate::engine::model::Bcm;
+use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::plan::Plan;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::{Monitor, Tiling};
@@ -97,7 +97,7 @@ pub enum JobOutput {
         preview: bool,
     },
     ModelChanged {
-        name: String,
+        info: ModelInfo,
     },
 }
 
@@ -278,7 +278,7 @@ pub(crate) fn execute(
             state.interpolator = None;
             state.preview = None;
             JobOutput::ModelChanged {
-                name: model.info.name.clone(),
+                info: model.info.clone(),
             }
         }
     })

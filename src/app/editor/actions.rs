@@ -27,10 +27,11 @@ impl Editor {
         let job = match (kind, &self.doc) {
             (TaskKind::Generate, _) => {
                 let ladder = s.gen_ladder.then_some(s.gen_ladder_nfe);
-                let plan = match Plan::preset_or_ladder(s.gen_preset, ladder, 80.0) {
-                    Ok(plan) => plan,
-                    Err(e) => return self.error(e.to_string()),
-                };
+                let plan =
+                    match Plan::preset_or_ladder(self.model.ladders, s.gen_preset, ladder, 80.0) {
+                        Ok(plan) => plan,
+                        Err(e) => return self.error(e.to_string()),
+                    };
                 let params = GenerateParams {
                     width: s.gen_width,
                     height: s.gen_height,
@@ -132,7 +133,7 @@ impl Editor {
                     self.canvas.level_changed();
                     return;
                 }
-                match Plan::inversion(self.timeline.inversion_nfe, sigma) {
+                match Plan::inversion(self.model.ladders, self.timeline.inversion_nfe, sigma) {
                     Ok(plan) => {
                         let job = Job::RunPlan {
                             image: doc.image.clone(),
@@ -204,7 +205,7 @@ impl Editor {
                 let (Some(doc), Some((_, b))) = (&self.doc, &self.interp.second) else {
                     return;
                 };
-                let generation = match self.interp.frame_plan() {
+                let generation = match self.interp.frame_plan(self.model.ladders) {
                     Ok(plan) => plan,
                     Err(e) => return self.error(e.to_string()),
                 };

@@ -151,10 +151,10 @@ impl Editor {
             ui.selectable_value(&mut self.tab, Tab::Interpolate, "Interpolate");
             ui.selectable_value(&mut self.tab, Tab::Train, "Train");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let note = if self.model_trained {
-                    self.model_name.clone()
+                let note = if self.model.trained {
+                    self.model.name.clone()
                 } else {
-                    format!("{} — untrained placeholder", self.model_name)
+                    format!("{} — untrained placeholder", self.model.name)
                 };
                 ui.label(format!("model: {note} · {}", self.device_note));
             });

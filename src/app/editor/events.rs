@@ -100,10 +100,10 @@ impl Editor {
                 self.pending_save = Some(SaveTarget::Strip(image));
                 self.files.pick_save(SaveKind::Strip, "interpolation.png");
             }
-            (_, JobOutput::ModelChanged { name }) => {
-                self.info(format!("the editor now uses {name}"));
-                self.model_name = name;
-                self.model_trained = true;
+            (_, JobOutput::ModelChanged { info }) => {
+                self.info(format!("the editor now uses {}", info.name));
+                self.timeline.set_ladders(info.ladders);
+                self.model = info;
             }
             (_, other) => self.error(format!(
                 "unexpected result {:?}",

@@ -23,7 +23,7 @@ use super::timeline::{Timeline, TimelineAction};
 use super::training_tab::TrainingTab;
 use crate::engine::jpeg::JpegTables;
 use crate::engine::mask::Mask;
-use crate::engine::model::Bcm;
+use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::plan::Plan;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::{Progress, Tiling};
@@ -95,8 +95,8 @@ pub struct Editor {
     pub tab: Tab,
     pub worker: Worker,
     pub files: Files,
-    pub model_name: String,
-    pub model_trained: bool,
+    /// The model the worker uses.
+    pub model: ModelInfo,
     device_note: String,
     purposes: HashMap<JobId, JobPurpose>,
     pub progress: Option<Progress>,
@@ -114,8 +114,7 @@ impl Editor {
     pub fn new(ctx: &egui::Context, options: EditorOptions) -> Self {
         let waker_ctx = ctx.clone();
         let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker_ctx.request_repaint());
-        let model_name = options.model.info.name.clone();
-        let model_trained = options.model.info.trained;
+        let model = options.model.info.clone();
         let device = options.model.device.clone();
         let worker = Worker::spawn(options.model, options.tiling, waker.clone());
         let mut files = Files::new(options.config_dir, options.dialogs, waker.clone());
@@ -132,15 +131,14 @@ impl Editor {
         Self {
             doc: None,
             canvas: Canvas::default(),
-            timeline: Timeline::default(),
+            timeline: Timeline::for_ladders(model.ladders),
             tasks: TaskSettings::default(),
             interp: InterpolationPanel::default(),
             training,
             tab: Tab::Edit,
             worker,
             files,
-            model_name,
-            model_trained,
+            model,
             device_note: options.device_note,
             purposes: HashMap::new(),
             progress: None,
@@ -251,7 +249,7 @@ impl Editor {
         nfe: usize,
         params: serde_json::Value,
     ) -> Recipe {
-        Recipe::new(command, vec![schedule], seed, &self.model_name, nfe, params)
+        Recipe::new(command, vec![schedule], seed, &self.model.name, nfe, params)
     }
 
     /// Make `doc` the open document, unless that would drop unsaved changes: then ask first.

@@ -1,13 +1,40 @@
 //! Ladders: inversions and generations of any length up to [`MAX_LADDER_NFE`]. One to four
-//! evaluations are the reference code's schemes; longer ones are Heun hops (two evaluations
-//! each) evenly spaced in log σ. Measured on the shipped model, which acts as a denoiser
-//! between its ends, a round trip through σ 80 with Heun hops beats plain hops by far at the
-//! same NFE (23.96 dB at 16 + 16 plain hops, 33.22 dB at 16 + 17 with Heun hops; see the
-//! model card).
+//! evaluations are the reference code's schemes; longer ones are hops evenly spaced in log σ,
+//! of the kind that suits the model ([`Ladders`]).
+
+use serde::{Deserialize, Serialize};
 
 use super::{GenerationPreset, Op, Plan};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::schedule::{SIGMA_MIN, in_range};
+
+/// Which hops a model's long ladders take; a model file says which suits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ladders {
+    /// Heun hops (two evaluations each), the model used as a denoiser: for a model whose
+    /// f(·, t, σ_min) is the denoiser's mean, as denoising training gives. Measured on such a
+    /// model, a round trip through σ 80 with Heun hops beats plain hops by far at the same NFE
+    /// (23.96 dB at 16 + 16 plain hops, 33.22 dB at 16 + 17 Heun hops; see the model card).
+    #[default]
+    Heun,
+    /// Plain hops of the BCM (one evaluation each): for a model trained to follow the ODE
+    /// itself (consistency training or distillation), whose f(·, t, σ_min) is the ODE's end
+    /// rather than a mean, which a Heun hop's slope would misread. From [`EXACT_LADDER_NFE`] on
+    /// such a model too takes the exact ladders: their generation retraces the inversion's Heun
+    /// hops from the clean photo, so the errors cancel on the way back (a distilled model came
+    /// back at 39.8 dB at 32 + 31 that way, 33.3 dB at 32 + 32 plain hops from 0.07).
+    Plain,
+}
+
+impl Ladders {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Heun => "Heun",
+            Self::Plain => "plain",
+        }
+    }
+}
 
 /// Most network evaluations a ladder may take (each way).
 pub const MAX_LADDER_NFE: usize = 64;
@@ -61,6 +88,11 @@ fn heun_ops(levels: &[f32], plain: Option<usize>) -> impl Iterator<Item = Op> + 
     })
 }
 
+/// Plain hops through `levels`.
+fn plain_ops(levels: &[f32]) -> impl Iterator<Item = Op> + '_ {
+    levels.iter().map(|&l| Op::Hop(l))
+}
+
 /// A long inversion's hops for `nfe` evaluations: how many, and which one is plain (the top
 /// one, when the count is odd).
 fn inversion_segments(nfe: usize) -> (usize, Option<usize>) {
@@ -72,22 +104,25 @@ impl Plan {
     /// The generation a panel offers: one of the reference presets, or a ladder of `ladder`
     /// evaluations (see [`Plan::generation`]) when one is chosen.
     pub fn preset_or_ladder(
+        ladders: Ladders,
         preset: GenerationPreset,
         ladder: Option<usize>,
         from: f32,
     ) -> Result<Plan> {
         match ladder {
-            Some(nfe) => Plan::generation(nfe, from),
+            Some(nfe) => Plan::generation(ladders, nfe, from),
             None => Ok(preset.plan_from(from)),
         }
     }
 
     /// Generation from level `from` with about `nfe` evaluations: the reference presets for
-    /// 1–4; beyond, ⌊nfe/2⌋ Heun hops evenly spaced in log σ down to 0.07 and a plain hop to
-    /// σ_min (nfe + 1 evaluations for an even count). From [`EXACT_LADDER_NFE`] on it is the
-    /// inversion of the same length run backwards (same levels, so the two retrace each other),
-    /// which takes one evaluation fewer: its last hop, to σ_min, is a plain one.
-    pub fn generation(nfe: usize, from: f32) -> Result<Plan> {
+    /// 1–4. From [`EXACT_LADDER_NFE`] on, for either kind, the inversion of the same length run
+    /// backwards (same levels, so the two retrace each other), which takes one evaluation
+    /// fewer: its last hop, to σ_min, is a plain one. Between, for [`Ladders::Plain`], the plain
+    /// inversion's levels retraced, from the lowest above 0.07 straight to σ_min (nfe hops);
+    /// for [`Ladders::Heun`], ⌊nfe/2⌋ Heun hops evenly spaced in log σ down to 0.07 and a plain
+    /// hop to σ_min (nfe + 1 evaluations for an even count).
+    pub fn generation(ladders: Ladders, nfe: usize, from: f32) -> Result<Plan> {
         check_ladder_nfe(nfe, "generation")?;
         if let Some(preset) = GenerationPreset::for_nfe(nfe) {
             return Ok(preset.plan_from(from));
@@ -97,19 +132,28 @@ impl Plan {
                 "a {nfe}-step generation must start above {LADDER_FLOOR}, got {from}"
             )));
         }
-        let (levels, plain) = if nfe >= EXACT_LADDER_NFE {
-            let (segments, plain) = inversion_segments(nfe);
-            let mut down = log_spaced(SIGMA_MIN, from, segments);
-            down.pop();
-            down.reverse();
-            (down, plain.map(|_| 0))
-        } else {
+        let mut ops: Vec<Op> = match ladders {
+            _ if nfe >= EXACT_LADDER_NFE => {
+                let (segments, plain) = inversion_segments(nfe);
+                let mut down = log_spaced(SIGMA_MIN, from, segments);
+                down.pop();
+                down.reverse();
+                heun_ops(&down, plain.map(|_| 0)).collect()
+            }
+            Ladders::Plain => {
+                // The inversion's levels, so that the two retrace each other exactly, but from
+                // the lowest straight to σ_min: each hop is the model's own map, so passing
+                // 0.07 on the way would only cost an evaluation.
+                let mut up = log_spaced(LADDER_FLOOR, from, nfe);
+                up.pop();
+                up.reverse();
+                plain_ops(&up).collect()
+            }
             // As many Heun hops as the inversion has, then the plain hop to σ_min. For an even
             // count that is one evaluation more than asked; spending it on a plain hop at the
             // top instead (one Heun hop fewer) cost 5 dB of round trip at 8 + 8.
-            (log_spaced(from, LADDER_FLOOR, nfe / 2), None)
+            Ladders::Heun => heun_ops(&log_spaced(from, LADDER_FLOOR, nfe / 2), None).collect(),
         };
-        let mut ops: Vec<Op> = heun_ops(&levels, plain).collect();
         ops.push(Op::Hop(SIGMA_MIN));
         let plan = Plan { start: from, ops };
         plan.validate()?;
@@ -117,10 +161,12 @@ impl Plan {
     }
 
     /// Inversion of a clean image up to `to` with `nfe` evaluations. 1–4: the reference
-    /// ladders (noise 0.07, then hops; 2 is its default 0.07 → 15 → 80). Beyond: Heun hops
-    /// evenly spaced in log σ from 0.07 (the last one plain when the count is odd); from
-    /// [`EXACT_LADDER_NFE`] on, from σ_min itself without added noise.
-    pub fn inversion(nfe: usize, to: f32) -> Result<Plan> {
+    /// ladders (noise 0.07, then hops; 2 is its default 0.07 → 15 → 80). Below
+    /// [`EXACT_LADDER_NFE`], for [`Ladders::Plain`]: noise 0.07, then `nfe` hops evenly spaced
+    /// in log σ. Otherwise Heun hops evenly spaced in log σ (the last one plain when the count
+    /// is odd): from 0.07, and from [`EXACT_LADDER_NFE`] on from σ_min itself without added
+    /// noise.
+    pub fn inversion(ladders: Ladders, nfe: usize, to: f32) -> Result<Plan> {
         check_ladder_nfe(nfe, "inversion")?;
         if !in_range(to) || to <= LADDER_FLOOR {
             return Err(EngineError::Schedule(format!(
@@ -132,6 +178,9 @@ impl Plan {
             ops.push(Op::Noise(LADDER_FLOOR));
             let levels = below.iter().copied().filter(|&l| l < to).chain([to]);
             ops.extend(levels.map(Op::Hop));
+        } else if ladders == Ladders::Plain && nfe < EXACT_LADDER_NFE {
+            ops.push(Op::Noise(LADDER_FLOOR));
+            ops.extend(plain_ops(&log_spaced(LADDER_FLOOR, to, nfe)));
         } else {
             let (segments, plain) = inversion_segments(nfe);
             if nfe >= EXACT_LADDER_NFE {
@@ -161,17 +210,17 @@ mod tests {
             r.iter().all(|x| (x - r[0]).abs() < 1e-3 * r[0])
         };
         // 8 up: noise to 0.07, then four Heun hops in equal ratios to 80.
-        let up = Plan::inversion(8, 80.0).unwrap();
+        let up = Plan::inversion(Ladders::Heun, 8, 80.0).unwrap();
         assert_eq!((up.nfe(), up.end()), (8, 80.0));
         assert_eq!(up.ops[0], Op::Noise(0.07));
         assert!(up.ops[1..].iter().all(|op| matches!(op, Op::Heun(_))));
         assert!(ratios(&up.levels()), "{up}");
         // An odd count makes the top hop a plain one.
-        let odd = Plan::inversion(9, 80.0).unwrap();
+        let odd = Plan::inversion(Ladders::Heun, 9, 80.0).unwrap();
         assert_eq!(odd.nfe(), 9);
         assert_eq!(odd.ops.last(), Some(&Op::Hop(80.0)));
         // 8 down: four Heun hops to 0.07 in equal ratios, a plain one to σ_min (9 NFE).
-        let down = Plan::generation(8, 80.0).unwrap();
+        let down = Plan::generation(Ladders::Heun, 8, 80.0).unwrap();
         assert_eq!((down.start, down.nfe(), down.end()), (80.0, 9, SIGMA_MIN));
         assert!(down.ops[..4].iter().all(|op| matches!(op, Op::Heun(_))));
         let levels = down.levels();
@@ -179,16 +228,16 @@ mod tests {
         let mut from_top = vec![80.0];
         from_top.extend(&levels[..4]);
         assert!(ratios(&from_top), "{down}");
-        assert_eq!(Plan::generation(9, 80.0).unwrap().nfe(), 9);
+        assert_eq!(Plan::generation(Ladders::Heun, 9, 80.0).unwrap().nfe(), 9);
     }
 
     #[test]
     fn exact_ladders_start_at_the_clean_end_and_retrace_each_other() {
-        let up = Plan::inversion(EXACT_LADDER_NFE, 80.0).unwrap();
+        let up = Plan::inversion(Ladders::Heun, EXACT_LADDER_NFE, 80.0).unwrap();
         assert_eq!(up.start, SIGMA_MIN);
         assert!(up.ops.iter().all(|op| matches!(op, Op::Heun(_))), "{up}");
         assert_eq!(up.nfe(), EXACT_LADDER_NFE);
-        let down = Plan::generation(EXACT_LADDER_NFE, 80.0).unwrap();
+        let down = Plan::generation(Ladders::Heun, EXACT_LADDER_NFE, 80.0).unwrap();
         assert_eq!(down.nfe(), EXACT_LADDER_NFE - 1);
         let mut retraced = down.levels();
         assert_eq!(retraced.pop(), Some(SIGMA_MIN));
@@ -196,27 +245,70 @@ mod tests {
         retraced.push(80.0);
         assert_eq!(retraced, up.levels());
         // Odd: the top hop is plain both ways.
-        let up = Plan::inversion(33, 80.0).unwrap();
-        let down = Plan::generation(33, 80.0).unwrap();
+        let up = Plan::inversion(Ladders::Heun, 33, 80.0).unwrap();
+        let down = Plan::generation(Ladders::Heun, 33, 80.0).unwrap();
         assert_eq!((up.nfe(), down.nfe()), (33, 32));
         assert!(matches!(up.ops.last(), Some(Op::Hop(_))));
         assert!(matches!(down.ops.first(), Some(Op::Hop(_))));
     }
 
     #[test]
+    fn plain_ladders_hop_evenly_from_0_07_and_retrace_each_other() {
+        for nfe in [5, 8, 16, EXACT_LADDER_NFE - 1] {
+            let up = Plan::inversion(Ladders::Plain, nfe, 80.0).unwrap();
+            assert_eq!(
+                (up.start, up.ops[0], up.nfe()),
+                (SIGMA_MIN, Op::Noise(0.07), nfe)
+            );
+            assert!(
+                up.ops[1..].iter().all(|op| matches!(op, Op::Hop(_))),
+                "{up}"
+            );
+            let mut levels = vec![0.07];
+            levels.extend(up.levels().iter().filter(|&&l| l > 0.07));
+            let ratio = (80.0f64 / 0.07).powf(1.0 / nfe as f64);
+            for w in levels.windows(2) {
+                let r = f64::from(w[1]) / f64::from(w[0]);
+                assert!((r - ratio).abs() < 2e-3 * ratio, "{up}");
+            }
+            let down = Plan::generation(Ladders::Plain, nfe, 80.0).unwrap();
+            assert_eq!((down.start, down.nfe()), (80.0, nfe));
+            assert!(down.ops.iter().all(|op| matches!(op, Op::Hop(_))), "{down}");
+            let mut retraced = down.levels();
+            assert_eq!(retraced.pop(), Some(SIGMA_MIN));
+            retraced.reverse();
+            assert_eq!(retraced, levels[1..nfe].to_vec());
+        }
+        // The presets and the exact ladders do not depend on the kind.
+        for nfe in [3, 4, EXACT_LADDER_NFE, 33, MAX_LADDER_NFE] {
+            assert_eq!(
+                Plan::generation(Ladders::Plain, nfe, 80.0).unwrap(),
+                Plan::generation(Ladders::Heun, nfe, 80.0).unwrap()
+            );
+            assert_eq!(
+                Plan::inversion(Ladders::Plain, nfe, 80.0).unwrap(),
+                Plan::inversion(Ladders::Heun, nfe, 80.0).unwrap()
+            );
+        }
+    }
+
+    #[test]
     fn short_ladders_are_the_reference_and_bad_counts_are_errors() {
         assert_eq!(
-            Plan::generation(2, 80.0).unwrap(),
+            Plan::generation(Ladders::Heun, 2, 80.0).unwrap(),
             GenerationPreset::TwoStep.plan_from(80.0)
         );
-        assert!(Plan::generation(65, 80.0).is_err());
-        assert!(Plan::generation(0, 80.0).is_err());
-        assert!(Plan::generation(8, 0.05).is_err());
-        assert!(Plan::inversion(65, 80.0).is_err());
-        assert_eq!(Plan::inversion(16, 5.0).unwrap().end(), 5.0);
+        assert!(Plan::generation(Ladders::Heun, 65, 80.0).is_err());
+        assert!(Plan::generation(Ladders::Heun, 0, 80.0).is_err());
+        assert!(Plan::generation(Ladders::Heun, 8, 0.05).is_err());
+        assert!(Plan::inversion(Ladders::Heun, 65, 80.0).is_err());
+        assert_eq!(Plan::inversion(Ladders::Heun, 16, 5.0).unwrap().end(), 5.0);
         for nfe in 1..=MAX_LADDER_NFE {
-            assert_eq!(Plan::inversion(nfe, 80.0).unwrap().nfe(), nfe);
-            let g = Plan::generation(nfe, 80.0).unwrap().nfe();
+            assert_eq!(
+                Plan::inversion(Ladders::Heun, nfe, 80.0).unwrap().nfe(),
+                nfe
+            );
+            let g = Plan::generation(Ladders::Heun, nfe, 80.0).unwrap().nfe();
             let expected = match nfe {
                 1..=4 => nfe,
                 _ if nfe >= EXACT_LADDER_NFE => nfe - 1,

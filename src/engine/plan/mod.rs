@@ -15,7 +15,7 @@ use super::schedule::{SIGMA_MAX, SIGMA_MIN, in_range};
 
 mod ladder;
 
-pub use ladder::MAX_LADDER_NFE;
+pub use ladder::{Ladders, MAX_LADDER_NFE};
 
 /// One operation of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -256,7 +256,7 @@ mod tests {
             zig.ops,
             vec![Op::Hop(0.002), Op::Noise(0.1), Op::Hop(1.2), Op::Hop(0.002)]
         );
-        let inv = Plan::inversion(2, 80.0).unwrap();
+        let inv = Plan::inversion(Ladders::Heun, 2, 80.0).unwrap();
         assert_eq!(inv.ops, vec![Op::Noise(0.07), Op::Hop(15.0), Op::Hop(80.0)]);
         assert_eq!(inv.nfe(), 2);
     }

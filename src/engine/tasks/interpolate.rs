@@ -89,7 +89,7 @@ impl Interpolator {
                 a.width, a.height, b.width, b.height
             )));
         }
-        let plan = Plan::inversion(nfe, sigma)?;
+        let plan = Plan::inversion(model.info.ladders, nfe, sigma)?;
         let a = invert(model, a, &plan, seed, tiling, monitor)?;
         let b = invert(model, b, &plan, seed.wrapping_add(1), tiling, monitor)?;
         Ok(Self { a, b, generation })

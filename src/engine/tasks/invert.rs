@@ -49,8 +49,8 @@ pub fn reconstruct(
     tiling: &Tiling,
     monitor: &mut dyn Monitor,
 ) -> Result<(Output, Plan, Plan)> {
-    let up = Plan::inversion(nfe, 80.0)?;
-    let down = Plan::generation(nfe, 80.0)?;
+    let up = Plan::inversion(model.info.ladders, nfe, 80.0)?;
+    let down = Plan::generation(model.info.ladders, nfe, 80.0)?;
     let total = up.nfe() + down.nfe();
     let mut rng = NoiseRng::new(seed);
     let latent = model.run_counted(image.clone(), &up, &mut rng, tiling, monitor, (0, total))?;

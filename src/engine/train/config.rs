@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::TrainError;
 use crate::engine::network::UNetConfig;
+use crate::engine::plan::Ladders;
 
 /// Which loss is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,15 @@ impl Objective {
     /// Whether the objective trains hops both ways, so it needs the u branch.
     pub fn is_bidirectional(self) -> bool {
         matches!(self, Objective::Bct | Objective::Distill)
+    }
+
+    /// The long ladders that suit what the objective trains: a denoiser reads well through
+    /// Heun hops; the consistency objectives learn the ODE's own map, hence plain hops.
+    pub fn ladders(self) -> Ladders {
+        match self {
+            Objective::Denoise => Ladders::Heun,
+            Objective::Bct | Objective::Ct | Objective::Distill => Ladders::Plain,
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use super::step::{BatchInputs, Teacher, descend, draw_times, objective_loss, opt
 use super::times::TimeSampler;
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::noise::NoiseRng;
+use crate::engine::plan::Ladders;
 
 /// Time `steps` optimiser steps of the configured objective on synthetic crops after `warm_up`
 /// untimed ones (kernel compilation and autotuning happen there): seconds per step, for
@@ -41,6 +42,7 @@ pub fn time_steps(
             info: ModelInfo {
                 name: "teacher".into(),
                 trained: false,
+                ladders: Ladders::Heun,
             },
             device: device.clone(),
         },

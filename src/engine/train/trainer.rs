@@ -88,6 +88,7 @@ impl Trainer {
             info: ModelInfo {
                 name: run_name(run),
                 trained: true,
+                ladders: config.objective.ladders(),
             },
             device: device.clone(),
         };
@@ -302,6 +303,7 @@ impl Trainer {
     pub fn card(&self) -> ModelCard {
         let mut card = ModelCard::new(&run_name(&self.run), self.config.model.clone());
         card.steps = self.config.init_steps + self.step;
+        card.ladders = self.config.objective.ladders();
         let jpeg = if self.config.jpeg_fraction > 0.0 {
             format!(
                 " ({:.0} % of inputs JPEG-compressed)",

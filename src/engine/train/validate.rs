@@ -298,7 +298,7 @@ pub struct ValReport {
 /// 80 for an exact inversion. A denoiser that under-estimates the noise at 0.07, where the
 /// inversion starts, lands lower, and generation back from 80 then fails.
 pub fn inversion_level(model: &Bcm, images: &[Planar]) -> EngineResult<f64> {
-    let plan = crate::engine::plan::Plan::inversion(1, 80.0)?;
+    let plan = crate::engine::plan::Plan::inversion(model.info.ladders, 1, 80.0)?;
     let mut total = 0.0;
     for (k, img) in images.iter().enumerate() {
         let latent = model.run(

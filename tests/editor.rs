@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bcm_studio::app::{Editor, EditorOptions, Staged, Tab, TaskKind};
 use bcm_studio::engine::Tiling;
-use bcm_studio::engine::plan::Op;
+use bcm_studio::engine::plan::{Ladders, Op};
 use bcm_studio::engine::planar::Planar;
 use egui::{Modifiers, Pos2};
 use egui_kittest::Harness;
@@ -433,8 +433,24 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
         !e.training.is_running()
     });
 
-    // Use the run's EMA weights in the editor without restarting.
+    // Use the run's EMA weights in the editor without restarting. The shipped model is a
+    // denoiser; this one was consistency-trained, so the timeline's ladder turns into plain hops.
     let before = h.state().model.name.clone();
+    assert_eq!(h.state().model.ladders, Ladders::Heun);
+    h.state_mut().tab = Tab::Edit;
+    h.run_steps(2);
+    h.get_by_label("ladder").click();
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .timeline
+            .plan
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::Heun(_)))
+    );
+    h.state_mut().tab = Tab::Train;
+    h.run_steps(2);
     h.get_all_by_label("Use in editor").next().unwrap().click();
     h.step();
     wait(&mut h, "the model swap", |e| e.model.name != before);
@@ -443,6 +459,10 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
         "{}",
         h.state().model.name
     );
+    assert_eq!(h.state().model.ladders, Ladders::Plain);
+    let plan = &h.state().timeline.plan;
+    assert!(plan.ops.iter().all(|op| matches!(op, Op::Hop(_))), "{plan}");
+    assert_eq!(plan.nfe(), h.state().timeline.ladder_nfe);
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -469,6 +489,11 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(h.query_all_by_label_contains("denoising share").count(), 0);
     h.state_mut().training.form.continue_from = Some(path);
     h.run_steps(2);
+    let own = format!(
+        "{:.2} M parameters (the model's own architecture)",
+        UNetConfig::tiny().param_count() as f64 / 1e6
+    );
+    assert!(h.query_by_label(&own).is_some(), "{own}");
     h.get_by_label("distillation").click();
     h.run_steps(2);
     assert!(h.query_all_by_label_contains("denoising share").count() > 0);

@@ -5,6 +5,7 @@ use super::*;
 impl TrainingTab {
     pub(super) fn form_ui(&mut self, ui: &mut Ui, running: bool) {
         ui.heading("New run");
+        let card = self.continue_card();
         let mut pick = false;
         ui.add_enabled_ui(!running, |ui| {
             let f = &mut self.form;
@@ -61,11 +62,8 @@ impl TrainingTab {
                 })
                 .response
                 .on_hover_text("Start from an existing model's weights (its architecture replaces the preset's).");
-            if let Some(path) = &f.continue_from {
-                let card = std::fs::read(crate::engine::weights::card_path(path))
-                    .ok()
-                    .and_then(|b| crate::engine::weights::parse_card(&b, "card").ok());
-                match card {
+            if f.continue_from.is_some() {
+                match &card {
                     Some(c) if !c.config.bidirectional && f.objective == Objective::Bct => {
                         ui.label("a consistency model: it will be fine-tuned into a BCM (u-branch added, starting equal to it)");
                     }
@@ -107,8 +105,14 @@ impl TrainingTab {
             ui.add(egui::Slider::new(&mut f.steps, 10..=200_000).logarithmic(true).text("steps")).on_hover_text("Planned length; sets the discretisation curriculum N(k).");
             ui.add(egui::Slider::new(&mut f.checkpoint_every, 10..=5000).logarithmic(true).text("checkpoint every")).on_hover_text("A kill loses at most this many steps.");
             ui.add(egui::Slider::new(&mut f.sample_every, 10..=5000).logarithmic(true).text("samples every")).on_hover_text("Sample grid and validation PSNR interval.");
-            let cfg = UNetConfig::preset(&f.preset).unwrap_or_else(UNetConfig::tiny);
-            ui.label(format!("{:.2} M parameters", cfg.param_count() as f64 / 1e6));
+            // A run that continues from a model keeps that model's architecture.
+            match &card {
+                Some(c) => ui.label(format!("{:.2} M parameters (the model's own architecture)", c.config.param_count() as f64 / 1e6)),
+                None => {
+                    let cfg = UNetConfig::preset(&f.preset).unwrap_or_else(UNetConfig::tiny);
+                    ui.label(format!("{:.2} M parameters", cfg.param_count() as f64 / 1e6))
+                }
+            };
         });
         if pick {
             self.pick_folder();
@@ -131,6 +135,22 @@ impl TrainingTab {
         });
         if let Some(text) = &self.estimate_text {
             ui.label(text);
+        }
+    }
+
+    /// The card of the model chosen to continue from; read from disk only when the choice
+    /// changes, not every frame.
+    fn continue_card(&mut self) -> Option<ModelCard> {
+        let path = self.form.continue_from.as_ref()?;
+        match &self.continue_card {
+            Some((cached, card)) if cached == path => card.clone(),
+            _ => {
+                let card = std::fs::read(crate::engine::weights::card_path(path))
+                    .ok()
+                    .and_then(|b| crate::engine::weights::parse_card(&b, "card").ok());
+                self.continue_card = Some((path.clone(), card.clone()));
+                card
+            }
         }
     }
 

@@ -22,6 +22,7 @@ use crate::engine::network::UNetConfig;
 use crate::engine::train::checkpoint;
 use crate::engine::train::driver::Event as TrainEvent;
 use crate::engine::train::{Objective, TrainConfig};
+use crate::engine::weights::ModelCard;
 use crate::jobs::training::{Command, Start, TrainingEvent, TrainingRunner};
 
 /// A measured step: seconds per step, batch size, peak memory in MiB.
@@ -113,6 +114,8 @@ pub struct TrainingTab {
     pub message: Option<(String, bool)>,
     for_editor: Option<Bcm>,
     smoothing: f64,
+    /// The card of the model to continue from, read once per choice (None: unreadable).
+    continue_card: Option<(PathBuf, Option<ModelCard>)>,
 }
 
 /// Peak resident memory of the process (Linux), MiB; 0 where unknown.
@@ -167,6 +170,7 @@ impl TrainingTab {
             message: None,
             for_editor: None,
             smoothing: 0.9,
+            continue_card: None,
         }
     }
 

@@ -487,6 +487,22 @@ fn training_tab_distils_the_model_it_continues_from() {
     h.get_by_label("distillation").click();
     h.run_steps(2);
     assert_eq!(h.query_all_by_label_contains("denoising share").count(), 0);
+    // Nor from a model that already follows the ODE (its card says plain ladders).
+    let plain = d.join("distilled.safetensors");
+    weights::save(
+        &teacher,
+        &ModelCard {
+            ladders: bcm_studio::engine::plan::Ladders::Plain,
+            ..ModelCard::new("distilled", UNetConfig::tiny())
+        },
+        &plain,
+    )
+    .unwrap();
+    h.state_mut().training.form.continue_from = Some(plain);
+    h.run_steps(2);
+    h.get_by_label("distillation").click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label_contains("denoising share").count(), 0);
     h.state_mut().training.form.continue_from = Some(path);
     h.run_steps(2);
     let own = format!(

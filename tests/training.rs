@@ -471,7 +471,7 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         // The two directions make up the whole loss.
         assert!((r.ct + r.bcm - r.loss).abs() <= 1e-4 * r.loss, "{r:?}");
     }
-    let mut first = Trainer::start(config, &d.join("b"), &device).unwrap();
+    let mut first = Trainer::start(config.clone(), &d.join("b"), &device).unwrap();
     for _ in 0..3 {
         first.step().unwrap();
     }
@@ -480,6 +480,23 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     // The distilled model follows the ODE itself: its ladders take plain hops.
     let distilled = weights::load(&saved.join("ema.safetensors"), &device).unwrap();
     assert_eq!(distilled.info.ladders, Ladders::Plain);
+    // Such a model cannot be a teacher: it would be read as a denoiser.
+    let from_distilled = TrainConfig {
+        init: Some(saved.join("ema.safetensors")),
+        ..config.clone()
+    };
+    let refused = Trainer::start(from_distilled, &d.join("x"), &device);
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("plain ladders"), "{message}");
+    // The run keeps its own copy of the teacher: replacing the file it started from (as
+    // exporting a new shipped model does) does not change what the resumed run follows.
+    let other = Bcm::random(UNetConfig::tiny(), 9, &device).unwrap();
+    weights::save(
+        &other,
+        &ModelCard::new("other", UNetConfig::tiny()),
+        config.init.as_ref().unwrap(),
+    )
+    .unwrap();
     let mut resumed = Trainer::resume(&d.join("b"), &device).unwrap();
     let again: Vec<f32> = (0..3).map(|_| resumed.step().unwrap().loss).collect();
     for (a, b) in reports[3..].iter().map(|r| r.loss).zip(&again) {

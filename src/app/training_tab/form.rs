@@ -83,11 +83,20 @@ impl TrainingTab {
                     .on_hover_text("A one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
                 ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
                     .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
-                ui.add_enabled_ui(f.continue_from.is_some(), |ui| {
+                // The teacher is read as a denoiser, which a model that follows the ODE itself is not.
+                let follows_ode = card.as_ref().is_some_and(|c| c.ladders == Ladders::Plain);
+                ui.add_enabled_ui(f.continue_from.is_some() && !follows_ode, |ui| {
                     ui.selectable_value(&mut f.objective, Objective::Distill, "distillation")
                         .on_hover_text("Distil the model you continue from into a few-step BCM: it learns where that model's ODE carries an image, both ways.")
-                        .on_disabled_hover_text("Choose a model to continue from: it is the one distilled.");
+                        .on_disabled_hover_text(if follows_ode {
+                            "This model already follows the ODE itself (consistency-trained or distilled); only a denoiser-trained model can be distilled. Resume the run that made it instead."
+                        } else {
+                            "Choose a model to continue from: it is the one distilled."
+                        });
                 });
+                if follows_ode && f.objective == Objective::Distill {
+                    f.objective = Objective::Bct;
+                }
             });
             if f.objective == Objective::Distill {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))

@@ -19,6 +19,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::engine::model::Bcm;
 use crate::engine::network::UNetConfig;
+use crate::engine::plan::Ladders;
 use crate::engine::train::checkpoint;
 use crate::engine::train::driver::Event as TrainEvent;
 use crate::engine::train::{Objective, TrainConfig};

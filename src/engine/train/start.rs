@@ -1,6 +1,8 @@
 //! What a new or resumed run starts from: its initial weights and, for a distillation, the
 //! frozen teacher.
 
+use std::path::Path;
+
 use burn::tensor::Device;
 
 use super::config::{Objective, TrainConfig};
@@ -9,7 +11,14 @@ use super::step::Teacher;
 use super::trainer::run_err;
 use crate::engine::model::Bcm;
 use crate::engine::network::UNet;
+use crate::engine::plan::Ladders;
 use crate::engine::weights;
+use crate::util::atomic::write_atomic;
+
+/// The run's own copy of its teacher (with its card beside it): a resumed distillation must
+/// follow the same teacher even after the file it started from is replaced, as the shipped
+/// model is when a new one is exported over it.
+pub(super) const TEACHER_FILE: &str = "teacher.safetensors";
 
 /// Starting weights: fresh, or from a model file. A consistency model given as the start of
 /// a bidirectional run gets its u branch added (the reference's CM → BCM fine-tuning).
@@ -38,18 +47,43 @@ fn with_end_branch(mut model: Bcm, device: &Device) -> Bcm {
 }
 
 /// The teacher of a distillation: the run's starting weights, frozen, on the plain device.
+/// Read from the run's own copy when it has one; otherwise from `--init`, then kept in the run.
 pub(super) fn load_teacher(
     config: &TrainConfig,
+    run: &Path,
     device: &Device,
 ) -> Result<Option<Teacher>, TrainError> {
     if config.objective != Objective::Distill {
         return Ok(None);
     }
-    let path = config.init.as_ref().ok_or_else(|| {
-        TrainError::Setting("distillation needs the model to distil (--init)".into())
-    })?;
+    let kept = run.join(TEACHER_FILE);
+    let source = if kept.exists() {
+        kept.clone()
+    } else {
+        config.init.clone().ok_or_else(|| {
+            TrainError::Setting("distillation needs the model to distil (--init)".into())
+        })?
+    };
+    let model = weights::load(&source, device)?;
+    // The teacher's ODE is followed with Heun hops of it as a denoiser, which misreads a model
+    // that follows the ODE itself (as the ladders would).
+    if model.info.ladders == Ladders::Plain {
+        return Err(TrainError::Setting(format!(
+            "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume",
+            source.display()
+        )));
+    }
+    if source != kept {
+        for (from, to) in [
+            (source.clone(), kept.clone()),
+            (weights::card_path(&source), weights::card_path(&kept)),
+        ] {
+            let bytes = std::fs::read(&from).map_err(|e| run_err(&from, e))?;
+            write_atomic(&to, &bytes).map_err(|e| run_err(&to, e))?;
+        }
+    }
     Ok(Some(Teacher {
-        model: with_end_branch(weights::load(path, device)?, device),
+        model: with_end_branch(model, device),
         paths: config.paths,
         denoise_share: config.denoise_share,
     }))

@@ -18,7 +18,7 @@ use super::data::{Batch, CropSpec, PhotoSet, Prefetcher};
 use super::degrade;
 use super::ema;
 use super::error::TrainError;
-use super::start::{initial_net, load_teacher};
+use super::start::{TEACHER_FILE, initial_net, load_teacher};
 use super::step::{BatchInputs, Teacher, descend, draw_times, objective_loss, optimizer};
 use super::times::TimeSampler;
 use crate::engine::model::{Bcm, ModelInfo};
@@ -79,7 +79,9 @@ impl Trainer {
         let ad = device.clone().autodiff();
         let net = initial_net(&mut config, &ad)?;
         config.validate()?;
-        let teacher = load_teacher(&config, device)?;
+        // A new run takes its teacher from --init, never from a copy an earlier start left.
+        let _ = std::fs::remove_file(run.join(TEACHER_FILE));
+        let teacher = load_teacher(&config, run, device)?;
         let json = serde_json::to_vec_pretty(&config).map_err(|e| run_err(run, e))?;
         write_atomic(&run.join("config.json"), &json).map_err(|e| run_err(run, e))?;
         let ema = Bcm {
@@ -129,7 +131,7 @@ impl Trainer {
         let ad = device.clone().autodiff();
         let net = checkpoint::load_online(&dir, &config.model, &ad)?;
         let ema = checkpoint::load_ema(&dir, device)?;
-        let teacher = load_teacher(&config, device)?;
+        let teacher = load_teacher(&config, run, device)?;
         // burn materialises optimiser state on its default device before moving it to the
         // parameters' device on the next step; if that device cannot start, fail cleanly.
         let path = dir.join("optim.bpk");

@@ -19,10 +19,7 @@ pub fn run(from: &Path, output: &Path, half: bool, name: Option<String>) -> Resu
         bail!("the output must end in .safetensors");
     }
     let device = Device::flex();
-    let model = weights::load(&source, &device)?;
-    let card_bytes = std::fs::read(weights::card_path(&source))
-        .with_context(|| format!("reading the card of {}", source.display()))?;
-    let mut card = weights::parse_card(&card_bytes, &source.display().to_string())?;
+    let (model, mut card) = weights::load_with_card(&source, &device)?;
     card.half_precision = half;
     if let Some(name) = name {
         card.name = name;

@@ -142,15 +142,26 @@ pub fn from_bytes(
     })
 }
 
-/// Load `x.safetensors` with its card `x.json`.
-pub fn load(weights_path: &Path, device: &Device) -> Result<Bcm> {
+/// The card `x.json` of the weights `x.safetensors`, read and checked.
+pub fn read_card(weights_path: &Path) -> Result<ModelCard> {
     let cp = card_path(weights_path);
     let json = std::fs::read(&cp)
         .map_err(|e| EngineError::io(format!("model card {}", cp.display()), e))?;
-    let card = parse_card(&json, &cp.display().to_string())?;
+    parse_card(&json, &cp.display().to_string())
+}
+
+/// Load `x.safetensors` with its card `x.json`.
+pub fn load(weights_path: &Path, device: &Device) -> Result<Bcm> {
+    Ok(load_with_card(weights_path, device)?.0)
+}
+
+/// [`load`], also giving back the card (for what the model does not carry, e.g. its steps).
+pub fn load_with_card(weights_path: &Path, device: &Device) -> Result<(Bcm, ModelCard)> {
+    let card = read_card(weights_path)?;
     let bytes = std::fs::read(weights_path)
         .map_err(|e| EngineError::io(format!("model weights {}", weights_path.display()), e))?;
-    from_bytes(&card, bytes, &weights_path.display().to_string(), device)
+    let model = from_bytes(&card, bytes, &weights_path.display().to_string(), device)?;
+    Ok((model, card))
 }
 
 /// Weights of the model shipped in `assets/` (see assets/MODEL.md).

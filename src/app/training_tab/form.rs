@@ -154,9 +154,7 @@ impl TrainingTab {
         match &self.continue_card {
             Some((cached, card)) if cached == path => card.clone(),
             _ => {
-                let card = std::fs::read(crate::engine::weights::card_path(path))
-                    .ok()
-                    .and_then(|b| crate::engine::weights::parse_card(&b, "card").ok());
+                let card = crate::engine::weights::read_card(path).ok();
                 self.continue_card = Some((path.clone(), card.clone()));
                 card
             }

@@ -27,9 +27,8 @@ pub(super) fn initial_net(config: &mut TrainConfig, device: &Device) -> Result<U
         device.seed(config.seed);
         return Ok(config.model.init(device));
     };
-    let mut model = weights::load(path, device)?;
-    let card = std::fs::read(weights::card_path(path)).map_err(|e| run_err(path, e))?;
-    config.init_steps = weights::parse_card(&card, &path.display().to_string())?.steps;
+    let (mut model, card) = weights::load_with_card(path, device)?;
+    config.init_steps = card.steps;
     if config.objective.is_bidirectional() {
         model = with_end_branch(model, device);
     }

@@ -96,6 +96,10 @@ impl Timeline {
     pub fn set_ladders(&mut self, ladders: Ladders) {
         let was_ladder = self.is_ladder();
         self.ladders = ladders;
+        if ladders == Ladders::Heun {
+            // Its ladders start at 5; shorter ones are the presets.
+            self.ladder_nfe = self.ladder_nfe.max(5);
+        }
         if was_ladder && let Ok(plan) = Plan::generation(ladders, self.ladder_nfe, SIGMA_MAX) {
             self.plan = plan;
         }
@@ -153,7 +157,7 @@ impl Timeline {
             let ladder = self.is_ladder();
             let hint = match self.ladders {
                 Ladders::Heun => "Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each: this model acts as a denoiser, so they follow the ODE closely. With the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers). Below 32 an even count generates with one NFE more: as many Heun hops as the inversion, then a plain one to the clean end.",
-                Ladders::Plain => "Plain hops of the BCM evenly spaced in log σ down from 80, one evaluation each: this model was trained to follow the ODE itself. With the same inversion NFE (set with it) the ladders retrace each other, and a photo comes back through noise closer to itself than with 2 + 2. At 32 NFE the ladders are Heun hops from the clean photo itself, retraced on the way back, which brings it back almost exactly (the model card has the numbers).",
+                Ladders::Plain => "Plain hops of the BCM evenly spaced in log σ down from 80, one evaluation each: this model was trained to follow the ODE itself. With the same inversion NFE (set with it) the ladders retrace each other, so a photo comes back through noise closer to itself than with a preset; 1 and 2 NFE start from more noise (0.4 and 0.25), which these short ladders carry better. At 32 NFE the ladders are Heun hops from the clean photo itself, retraced on the way back, which brings it back almost exactly (the model card has the numbers).",
             };
             if ui
                 .selectable_label(ladder, "ladder")
@@ -166,7 +170,12 @@ impl Timeline {
                 self.error = None;
                 self.inversion_nfe = self.ladder_nfe;
             }
-            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(5..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
+            // A denoiser's ladders of 1-4 would be the presets above; plain ones are its own.
+            let shortest = match self.ladders {
+                Ladders::Heun => 5,
+                Ladders::Plain => 1,
+            };
+            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(shortest..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
                 && ladder
                 && let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
             {
@@ -177,7 +186,7 @@ impl Timeline {
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
                 .on_hover_text(match self.ladders {
                     Ladders::Heun => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).",
-                    Ladders::Plain => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, plain hops evenly spaced in log σ from 0.07; at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly).",
+                    Ladders::Plain => "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from 0.07 (from 0.4 for 1 NFE, 0.25 for 2: 0.25 > 4.472 > 80); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly).",
                 });
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");
@@ -355,6 +364,14 @@ mod tests {
             t.plan
         );
         assert_eq!(t.plan.nfe(), t.ladder_nfe);
+        // A 2-NFE plain ladder, back to a denoiser: its ladders start at 5 (2 is a preset).
+        t.ladder_nfe = 2;
+        t.plan = Plan::generation(Ladders::Plain, 2, SIGMA_MAX).unwrap();
+        assert!(t.is_ladder());
+        t.set_ladders(Ladders::Heun);
+        assert_eq!(t.ladder_nfe, 5);
+        assert!(t.is_ladder() && t.preset.is_none(), "{}", t.plan);
+        assert!(t.plan.ops.iter().any(|op| matches!(op, Op::Heun(_))));
         // A preset is the same for every kind of model.
         let mut t = Timeline::default();
         let before = t.plan.clone();

@@ -49,8 +49,9 @@ pub enum Command {
         width: usize,
         #[arg(long, default_value_t = 256)]
         height: usize,
-        /// Network evaluations: 1 one-step, 2 two-step, 3 zigzag, 4 mixed; 5-64 hops evenly
-        /// spaced in log σ.
+        /// Network evaluations (1-64): hops evenly spaced in log σ, of the kind the model's card
+        /// names; for a model with Heun ladders 1-4 are the presets (one-step, two-step,
+        /// zigzag, mixed).
         #[arg(long, default_value_t = 2)]
         nfe: usize,
         /// A custom schedule instead, e.g. "80 > 2.4 > 0.002" ('+s' adds noise up to s).
@@ -69,8 +70,9 @@ pub enum Command {
         /// Target noise level.
         #[arg(long, default_value_t = 80.0)]
         sigma: f32,
-        /// Network evaluations for the inversion (1-4 the reference ladders, up to 64 evenly
-        /// spaced hops: more follow the ODE more closely).
+        /// Network evaluations for the inversion (1-64): hops evenly spaced in log σ, more
+        /// follow the ODE more closely; for a model with Heun ladders 1-4 are the reference's
+        /// (2: 0.07 > 15 > 80).
         #[arg(long, default_value_t = 2)]
         nfe: usize,
         /// A custom schedule instead, starting at 0.002, e.g. "0.002 > +0.07 > 15 > 80".

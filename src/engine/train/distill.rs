@@ -7,12 +7,15 @@
 //! cost is shared by many targets — why this needs far fewer steps than consistency training,
 //! which only compares neighbouring levels.
 
+use std::sync::LazyLock;
+
 use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use super::loss::BctLoss;
 use crate::engine::model::Bcm;
 use crate::engine::network::{DropoutMasks, UNet};
+use crate::engine::plan::{Ladders, Op, Plan};
 use crate::engine::schedule::{SIGMA_MAX, SIGMA_MIN, c_out};
 
 /// Highest level the denoising part of a distillation (`denoise_share`) trains at: where
@@ -28,24 +31,9 @@ pub const DENOISE_WEIGHT: f32 = 0.1;
 /// presets' bottom level).
 pub const PATH_START: f32 = 0.07;
 
-/// Levels every path passes exactly: those the 1–4 NFE presets stop at.
-const ANCHORS: [f32; 8] = [PATH_START, 0.4, 0.6, 2.0, 2.4, 3.0, 15.0, SIGMA_MAX];
-
-/// Largest ratio between evenly spaced neighbouring levels of a path (one Heun hop of the
-/// teacher); the random shift stretches a hop to at most 1.4 times this in log σ.
-const MAX_HOP_RATIO: f64 = 2.0;
-
-/// The hops of the 1–4 NFE presets (level values; σ_min is the path's clean end). Half the
-/// pairs are drawn from these, half uniformly.
-const PRESET_PAIRS: [(f32, f32); 14] = [
-    (PATH_START, SIGMA_MAX),
-    (PATH_START, 15.0),
-    (15.0, SIGMA_MAX),
-    (PATH_START, 2.0),
-    (2.0, 15.0),
-    (PATH_START, 0.6),
-    (0.6, 3.0),
-    (3.0, 15.0),
+/// Hops of the generation presets that start from pure noise (one-step, two-step and the
+/// mixed scheme's), which the pairs favour.
+const GENERATION_PAIRS: [(f32, f32); 6] = [
     (SIGMA_MAX, SIGMA_MIN),
     (SIGMA_MAX, 2.4),
     (2.4, SIGMA_MIN),
@@ -54,12 +42,76 @@ const PRESET_PAIRS: [(f32, f32); 14] = [
     (0.4, SIGMA_MIN),
 ];
 
-/// A path's levels, ascending from [`PATH_START`] to σ_max: the anchors, and between them
+/// Plain ladders up to this many evaluations have their hops favoured: the short round trips
+/// a distilled model is used for (its ladders are plain).
+const FAVOURED_LADDER_NFE: usize = 4;
+
+/// Largest ratio between evenly spaced neighbouring levels of a path (one Heun hop of the
+/// teacher); the random shift stretches a hop to at most 1.4 times this in log σ.
+const MAX_HOP_RATIO: f64 = 2.0;
+
+/// The hops half the pairs are drawn from (level values; σ_min is the path's clean end): the
+/// generation presets' and, both ways, those of the plain ladders of 1 to
+/// [`FAVOURED_LADDER_NFE`] evaluations to σ_max, taken from the plans themselves so that the
+/// pairs trained are exactly the hops the model takes.
+pub fn favoured_pairs() -> &'static [(f32, f32)] {
+    static PAIRS: LazyLock<Vec<(f32, f32)>> = LazyLock::new(|| {
+        let mut pairs = GENERATION_PAIRS.to_vec();
+        for nfe in 1..=FAVOURED_LADDER_NFE {
+            for plan in [
+                Plan::inversion(Ladders::Plain, nfe, SIGMA_MAX),
+                Plan::generation(Ladders::Plain, nfe, SIGMA_MAX),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                // An inversion's first level is its added noise, where its first hop starts.
+                let mut at = match plan.ops.first() {
+                    Some(Op::Noise(l)) => *l,
+                    _ => plan.start,
+                };
+                for level in plan.levels() {
+                    if level != at {
+                        pairs.push((at, level));
+                    }
+                    at = level;
+                }
+            }
+        }
+        let mut unique = Vec::new();
+        for p in pairs {
+            if !unique.contains(&p) {
+                unique.push(p);
+            }
+        }
+        unique
+    });
+    &PAIRS
+}
+
+/// Levels every path passes exactly: its start and every level of the favoured pairs.
+pub fn anchors() -> &'static [f32] {
+    static ANCHORS: LazyLock<Vec<f32>> = LazyLock::new(|| {
+        let mut levels: Vec<f32> = favoured_pairs()
+            .iter()
+            .flat_map(|&(t, u)| [t, u])
+            .chain([PATH_START, SIGMA_MAX])
+            .filter(|&l| l >= PATH_START)
+            .collect();
+        levels.sort_by(f32::total_cmp);
+        levels.dedup();
+        levels
+    });
+    &ANCHORS
+}
+
+/// A path's levels, ascending from [`PATH_START`] to σ_max: the [`anchors`], and between them
 /// levels evenly spaced in log σ at most [`MAX_HOP_RATIO`] apart, shifted at random (so the
 /// model sees levels between the anchors too).
 pub fn path_levels(rng: &mut impl Rng) -> Vec<f32> {
-    let mut levels = vec![ANCHORS[0]];
-    for pair in ANCHORS.windows(2) {
+    let anchors = anchors();
+    let mut levels = vec![anchors[0]];
+    for pair in anchors.windows(2) {
         let (a, b) = (f64::from(pair[0]), f64::from(pair[1]));
         let span = (b / a).ln();
         let hops = (span / MAX_HOP_RATIO.ln()).ceil().max(1.0) as usize;
@@ -80,7 +132,7 @@ pub fn path_levels(rng: &mut impl Rng) -> Vec<f32> {
 }
 
 /// A pair of points of a path with `levels` plus its clean end (index `levels.len()`): a
-/// source, never the clean end, and a different target.
+/// source, never the clean end, and a different target. Half are [`favoured_pairs`].
 pub fn draw_pair(rng: &mut impl Rng, levels: &[f32]) -> (usize, usize) {
     let end = levels.len();
     let index = |v: f32| {
@@ -91,7 +143,8 @@ pub fn draw_pair(rng: &mut impl Rng, levels: &[f32]) -> (usize, usize) {
         }
     };
     if rng.random_bool(0.5) {
-        let (t, u) = PRESET_PAIRS[rng.random_range(0..PRESET_PAIRS.len())];
+        let favoured = favoured_pairs();
+        let (t, u) = favoured[rng.random_range(0..favoured.len())];
         if let (Some(i), Some(j)) = (index(t), index(u)) {
             return (i, j);
         }
@@ -193,8 +246,8 @@ mod tests {
         let mut inner = Vec::new();
         for _ in 0..50 {
             let levels = path_levels(&mut rng);
-            for a in ANCHORS {
-                assert!(levels.contains(&a), "{a} missing from {levels:?}");
+            for a in anchors() {
+                assert!(levels.contains(a), "{a} missing from {levels:?}");
             }
             for w in levels.windows(2) {
                 let r = f64::from(w[1]) / f64::from(w[0]);
@@ -217,15 +270,46 @@ mod tests {
         for _ in 0..n {
             let (i, j) = draw_pair(&mut rng, &levels);
             assert!(i < end && j <= end && i != j);
-            if PRESET_PAIRS.contains(&(level(i), level(j))) {
+            if favoured_pairs().contains(&(level(i), level(j))) {
                 preset += 1;
             }
         }
         // 1/2 from the list, plus the uniform draws that land on a listed pair by chance.
-        let uniform = PRESET_PAIRS.len() as f64 / (end * end) as f64;
+        let uniform = favoured_pairs().len() as f64 / (end * end) as f64;
         let want = 0.5 + 0.5 * uniform;
         let got = f64::from(preset) / f64::from(n);
         assert!((got - want).abs() < 0.03, "{got} vs {want}");
+    }
+
+    #[test]
+    fn favoured_pairs_are_the_short_plain_ladders_hops_both_ways() {
+        let pairs = favoured_pairs();
+        // The 2-NFE round trip: 0.25 > 4.472 > 80, and back down the same levels.
+        for pair in [
+            (0.25, 4.472),
+            (4.472, SIGMA_MAX),
+            (SIGMA_MAX, 4.472),
+            (4.472, SIGMA_MIN),
+        ] {
+            assert!(pairs.contains(&pair), "{pair:?} missing from {pairs:?}");
+        }
+        for nfe in 1..=FAVOURED_LADDER_NFE {
+            let up = Plan::inversion(Ladders::Plain, nfe, SIGMA_MAX)
+                .unwrap()
+                .levels();
+            for w in up.windows(2) {
+                assert!(pairs.contains(&(w[0], w[1])), "{nfe}: {w:?}");
+                assert!(anchors().contains(&w[0]) && anchors().contains(&w[1]));
+            }
+        }
+        assert!(pairs.contains(&(SIGMA_MAX, 2.4)) && pairs.contains(&(2.4, SIGMA_MIN)));
+        // Each once, every one a move, none starting at the clean end.
+        for (k, p) in pairs.iter().enumerate() {
+            assert!(
+                !pairs[k + 1..].contains(p) && p.0 != p.1 && p.0 != SIGMA_MIN,
+                "{p:?}"
+            );
+        }
     }
 
     #[test]

@@ -53,8 +53,8 @@ const SHORT_PLAIN_FLOORS: [f32; 2] = [0.4, 0.25];
 /// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`SHORT_PLAIN_FLOORS`]
 /// for one or two, when `top` is above it, else [`LADDER_FLOOR`].
 fn plain_floor(nfe: usize, top: f32) -> f32 {
-    SHORT_PLAIN_FLOORS
-        .get(nfe.wrapping_sub(1))
+    nfe.checked_sub(1)
+        .and_then(|i| SHORT_PLAIN_FLOORS.get(i))
         .copied()
         .filter(|&f| f < top)
         .unwrap_or(LADDER_FLOOR)

@@ -44,8 +44,8 @@ pub const MAX_LADDER_NFE: usize = 64;
 const LADDER_FLOOR: f32 = 0.07;
 
 /// Where plain ladders of one and two evaluations turn instead of [`LADDER_FLOOR`]: more noise
-/// first costs detail, but leaves the one or two hops less to carry. Measured on the shipped
-/// model (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
+/// first costs detail, but leaves the one or two hops less to carry. Measured on the distilled
+/// model at step 3,300 (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
 /// 16.6 / 16.9 / 16.8 dB against 14.5 at 0.07; 2 + 2 at 0.2 / 0.25 / 0.32 gave
 /// 21.1 / 21.3 / 21.1 dB against 19.5 at 0.07. From three evaluations on 0.07 is as good as any.
 const SHORT_PLAIN_FLOORS: [f32; 2] = [0.4, 0.25];

@@ -77,6 +77,15 @@ pub fn sigma_at(rect: Rect, x: f32) -> f32 {
         .clamp(SIGMA_MIN, SIGMA_MAX)
 }
 
+/// The shortest ladder the panel offers: a denoiser's of 1-4 evaluations would be the presets;
+/// a plain model's short ladders are its own.
+fn shortest_ladder(ladders: Ladders) -> usize {
+    match ladders {
+        Ladders::Heun => 5,
+        Ladders::Plain => 1,
+    }
+}
+
 fn op_level(op: &Op) -> f32 {
     match op {
         Op::Hop(l) | Op::Noise(l) | Op::Heun(l) => *l,
@@ -96,10 +105,7 @@ impl Timeline {
     pub fn set_ladders(&mut self, ladders: Ladders) {
         let was_ladder = self.is_ladder();
         self.ladders = ladders;
-        if ladders == Ladders::Heun {
-            // Its ladders start at 5; shorter ones are the presets.
-            self.ladder_nfe = self.ladder_nfe.max(5);
-        }
+        self.ladder_nfe = self.ladder_nfe.max(shortest_ladder(ladders));
         if was_ladder && let Ok(plan) = Plan::generation(ladders, self.ladder_nfe, SIGMA_MAX) {
             self.plan = plan;
         }
@@ -170,12 +176,7 @@ impl Timeline {
                 self.error = None;
                 self.inversion_nfe = self.ladder_nfe;
             }
-            // A denoiser's ladders of 1-4 would be the presets above; plain ones are its own.
-            let shortest = match self.ladders {
-                Ladders::Heun => 5,
-                Ladders::Plain => 1,
-            };
-            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(shortest..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
+            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(shortest_ladder(self.ladders)..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
                 && ladder
                 && let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
             {

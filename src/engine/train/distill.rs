@@ -65,16 +65,16 @@ pub fn favoured_pairs() -> &'static [(f32, f32)] {
             .into_iter()
             .flatten()
             {
-                // An inversion's first level is its added noise, where its first hop starts.
-                let mut at = match plan.ops.first() {
-                    Some(Op::Noise(l)) => *l,
-                    _ => plan.start,
-                };
-                for level in plan.levels() {
-                    if level != at {
-                        pairs.push((at, level));
+                // Added noise moves the level without a hop; each hop is a pair.
+                let mut at = plan.start;
+                for op in &plan.ops {
+                    match *op {
+                        Op::Noise(l) => at = l,
+                        Op::Hop(l) | Op::Heun(l) => {
+                            pairs.push((at, l));
+                            at = l;
+                        }
                     }
-                    at = level;
                 }
             }
         }

@@ -21,7 +21,9 @@ pub struct InterpolationPanel {
     pub sigma: f32,
     pub nfe: usize,
     pub preset: GenerationPreset,
-    /// Frames come down a ladder as long as the inversion (instead of `preset`).
+    /// Frames come down a ladder as long as the inversion (instead of `preset`), as the CLI's
+    /// frames do: for a model that follows the ODE it retraces the inversion, so the slider's
+    /// ends are the two pictures.
     pub ladder: bool,
     /// Inverted latents are ready on the worker.
     pub ready: bool,
@@ -39,7 +41,7 @@ impl Default for InterpolationPanel {
             sigma: 80.0,
             nfe: 2,
             preset: GenerationPreset::OneStep,
-            ladder: false,
+            ladder: true,
             ready: false,
             alpha: 0.5,
             frame: None,
@@ -144,11 +146,10 @@ impl InterpolationPanel {
                     }
                     if ui
                         .selectable_label(self.ladder, "ladder")
-                        .on_hover_text("Frames come down a ladder as long as the inversion: the ends look like the two pictures, at about that many NFE per frame.")
+                        .on_hover_text("Frames come down a ladder as long as the inversion, at about that many NFE per frame. A distilled or consistency-trained model retraces the inversion at any length, so the ends are the two pictures; a denoiser needs 16 or more for that (below 5 it takes the presets).")
                         .clicked()
                     {
                         self.ladder = true;
-                        self.nfe = self.nfe.max(16);
                         changed = true;
                     }
                 });
@@ -263,5 +264,24 @@ impl InterpolationPanel {
                 });
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_frames_retrace_the_inversion_of_a_model_that_follows_the_ode() {
+        let panel = InterpolationPanel::default();
+        let frames = panel.frame_plan(Ladders::Plain).unwrap();
+        let inversion = Plan::inversion(Ladders::Plain, panel.nfe, panel.sigma).unwrap();
+        assert_eq!(frames.nfe(), panel.nfe);
+        // Every level the generation stops at above σ_min is one the inversion passed.
+        let up = inversion.levels();
+        let down = frames.levels();
+        for level in &down[..down.len() - 1] {
+            assert!(up.contains(level), "{level} not in {up:?}");
+        }
     }
 }

@@ -488,6 +488,31 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     let refused = Trainer::start(from_distilled, &d.join("x"), &device);
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("plain ladders"), "{message}");
+    // It can go on as the student of the denoiser it came from (--teacher), as when the run
+    // folder that made it is gone: the run keeps that teacher, not its start.
+    let continued = TrainConfig {
+        init: Some(saved.join("ema.safetensors")),
+        teacher: config.init.clone(),
+        ..config.clone()
+    };
+    let mut next = Trainer::start(continued.clone(), &d.join("y"), &device).unwrap();
+    assert!(next.step().unwrap().loss.is_finite());
+    assert_eq!(
+        std::fs::read(d.join("y").join("teacher.safetensors")).unwrap(),
+        std::fs::read(config.init.as_ref().unwrap()).unwrap()
+    );
+    drop(next);
+    // A teacher belongs to distillation only.
+    let misplaced = TrainConfig {
+        objective: Objective::Denoise,
+        ..continued
+    };
+    let message = misplaced
+        .validate()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(message.contains("distillation only"), "{message}");
     // The run keeps its own copy of the teacher: replacing the file it started from (as
     // exporting a new shipped model does) does not change what the resumed run follows.
     let other = Bcm::random(UNetConfig::tiny(), 9, &device).unwrap();

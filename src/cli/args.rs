@@ -41,6 +41,8 @@ pub struct EngineArgs {
     pub quality: u8,
 }
 
+// Parsed once per process, so the training variant's size costs nothing worth boxing it for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate an image from pure noise.
@@ -248,6 +250,11 @@ pub enum Command {
         /// model the denoiser restoration needs.
         #[arg(long)]
         denoise_share: Option<f64>,
+        /// Distillation: the denoiser whose ODE is distilled, when --init is not it (to
+        /// continue a distillation from its exported weights: --init the distilled model,
+        /// --teacher the model it was distilled from).
+        #[arg(long)]
+        teacher: Option<PathBuf>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -93,6 +93,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         jpeg_fraction,
         paths,
         denoise_share,
+        teacher,
     } = command
     else {
         bail!("not a train command");
@@ -110,6 +111,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--jpeg-fraction", jpeg_fraction.is_some()),
             ("--paths", paths.is_some()),
             ("--denoise-share", denoise_share.is_some()),
+            ("--teacher", teacher.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -190,6 +192,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             config.denoise_share = v;
         }
         config.init = init;
+        config.teacher = teacher;
         Trainer::start(config, &out, device)?
     };
     let until = if resume {

@@ -94,6 +94,11 @@ pub struct TrainConfig {
     /// denoiser's mean; this keeps that use as trained.
     #[serde(default)]
     pub denoise_share: f64,
+    /// Distillation only: the model whose ODE is distilled, when it is not the start
+    /// (`init`): continuing a distillation from its exported weights after its run folder is
+    /// gone (the teacher is then the denoiser it was distilled from).
+    #[serde(default)]
+    pub teacher: Option<PathBuf>,
 }
 
 fn default_paths() -> usize {
@@ -134,6 +139,7 @@ impl TrainConfig {
             jpeg_fraction: 0.0,
             paths: (batch / 4).max(1),
             denoise_share: 0.0,
+            teacher: None,
         })
     }
 
@@ -189,6 +195,8 @@ impl TrainConfig {
             if self.paths == 0 || self.paths > self.batch {
                 return bad("paths per step must be 1 to the batch size");
             }
+        } else if self.teacher.is_some() {
+            return bad("a teacher applies to distillation only");
         }
         Ok(())
     }

@@ -45,8 +45,9 @@ fn with_end_branch(mut model: Bcm, device: &Device) -> Bcm {
     model
 }
 
-/// The teacher of a distillation: the run's starting weights, frozen, on the plain device.
-/// Read from the run's own copy when it has one; otherwise from `--init`, then kept in the run.
+/// The teacher of a distillation: `--teacher`, else the run's starting weights; frozen, on the
+/// plain device. Read from the run's own copy when it has one; otherwise from the file, then
+/// kept in the run.
 pub(super) fn load_teacher(
     config: &TrainConfig,
     run: &Path,
@@ -59,9 +60,13 @@ pub(super) fn load_teacher(
     let source = if kept.exists() {
         kept.clone()
     } else {
-        config.init.clone().ok_or_else(|| {
-            TrainError::Setting("distillation needs the model to distil (--init)".into())
-        })?
+        config
+            .teacher
+            .clone()
+            .or_else(|| config.init.clone())
+            .ok_or_else(|| {
+                TrainError::Setting("distillation needs the model to distil (--init)".into())
+            })?
     };
     let model = weights::load(&source, device)?;
     // The teacher's ODE is followed with Heun hops of it as a denoiser, which misreads a model

@@ -79,7 +79,7 @@ impl Trainer {
         let ad = device.clone().autodiff();
         let net = initial_net(&mut config, &ad)?;
         config.validate()?;
-        // A new run takes its teacher from --init, never from a copy an earlier start left.
+        // A new run takes its teacher from its settings, never from a copy an earlier start left.
         let _ = std::fs::remove_file(run.join(TEACHER_FILE));
         let teacher = load_teacher(&config, run, device)?;
         let json = serde_json::to_vec_pretty(&config).map_err(|e| run_err(run, e))?;

@@ -73,7 +73,7 @@ pub(super) fn load_teacher(
     // that follows the ODE itself (as the ladders would).
     if model.info.ladders == Ladders::Plain {
         return Err(TrainError::Setting(format!(
-            "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume",
+            "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume (or as a new run: this model as --init, the denoiser it was distilled from as --teacher)",
             source.display()
         )));
     }

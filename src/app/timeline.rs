@@ -93,12 +93,23 @@ fn op_level(op: &Op) -> f32 {
 }
 
 impl Timeline {
-    /// A timeline for a model whose ladders take `ladders` hops.
+    /// A timeline for a model whose ladders take `ladders` hops. A model that follows the ODE
+    /// opens on its own ladder as long as the scrubbing inversion: it retraces the levels the
+    /// inversion passed, so a photo comes back closer than through a preset's; a denoiser
+    /// opens on the 2-step preset.
     pub fn for_ladders(ladders: Ladders) -> Self {
-        Self {
+        let mut timeline = Self {
             ladders,
             ..Self::default()
+        };
+        if ladders == Ladders::Plain
+            && let Ok(plan) = Plan::generation(ladders, timeline.inversion_nfe, SIGMA_MAX)
+        {
+            timeline.ladder_nfe = timeline.inversion_nfe;
+            timeline.plan = plan;
+            timeline.preset = None;
         }
+        timeline
     }
 
     /// The model changed: its ladders may take other hops, so a ladder plan is rebuilt.
@@ -349,6 +360,23 @@ mod tests {
         for s in [0.002f32, 0.07, 1.0, 15.0, 80.0] {
             assert!((sigma_at(r, x_of(r, s)) / s - 1.0).abs() < 1e-4);
         }
+    }
+
+    #[test]
+    fn a_model_that_follows_the_ode_opens_on_the_ladder_that_retraces_its_inversion() {
+        let t = Timeline::for_ladders(Ladders::Plain);
+        assert!(t.is_ladder() && t.preset.is_none(), "{}", t.plan);
+        assert_eq!(t.plan.nfe(), t.inversion_nfe);
+        let up = Plan::inversion(Ladders::Plain, t.inversion_nfe, SIGMA_MAX)
+            .unwrap()
+            .levels();
+        let down = t.plan.levels();
+        for level in &down[..down.len() - 1] {
+            assert!(up.contains(level), "{level} not in {up:?}");
+        }
+        // A denoiser opens on the 2-step preset.
+        let t = Timeline::for_ladders(Ladders::Heun);
+        assert_eq!(t.preset, Some(GenerationPreset::TwoStep));
     }
 
     #[test]

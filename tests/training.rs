@@ -538,5 +538,37 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         let r = both.step().unwrap();
         assert!(r.loss > (r.ct + r.bcm) * 1.0001, "{r:?}");
     }
+    // With round trips the model's own round trip adds to the pairs' loss, and resumes alike.
+    let trips = TrainConfig {
+        round_trips: 2,
+        ..straight.config.clone()
+    };
+    let mut round = Trainer::start(trips.clone(), &d.join("r"), &device).unwrap();
+    let trip_reports: Vec<_> = (0..3).map(|_| round.step().unwrap()).collect();
+    for r in &trip_reports {
+        assert!(r.loss > (r.ct + r.bcm) * 1.0001, "{r:?}");
+    }
+    round.save_checkpoint().unwrap();
+    let fourth = round.step().unwrap().loss;
+    drop(round);
+    let mut round = Trainer::resume(&d.join("r"), &device).unwrap();
+    assert_eq!(round.config.round_trips, 2);
+    let redone = round.step().unwrap().loss;
+    assert!(
+        (fourth - redone).abs() <= 1e-5 * fourth.abs().max(1.0),
+        "{fourth} vs {redone}"
+    );
+    // Round trips belong to distillation only.
+    let misplaced = TrainConfig {
+        objective: Objective::Denoise,
+        teacher: None,
+        ..trips
+    };
+    let message = misplaced
+        .validate()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(message.contains("distillation only"), "{message}");
     std::fs::remove_dir_all(&d).unwrap();
 }

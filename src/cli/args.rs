@@ -255,6 +255,11 @@ pub enum Command {
         /// --teacher the model it was distilled from).
         #[arg(long)]
         teacher: Option<PathBuf>,
+        /// Distillation: crops per step that also train the model's own round trip (inverted
+        /// to 80 with its 1- or 2-evaluation plain ladder and generated back, compared with the
+        /// crop), which weighs errors by what they cost a reconstruction.
+        #[arg(long)]
+        round_trips: Option<usize>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -94,6 +94,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         paths,
         denoise_share,
         teacher,
+        round_trips,
     } = command
     else {
         bail!("not a train command");
@@ -112,6 +113,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--paths", paths.is_some()),
             ("--denoise-share", denoise_share.is_some()),
             ("--teacher", teacher.is_some()),
+            ("--round-trips", round_trips.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -193,6 +195,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         config.init = init;
         config.teacher = teacher;
+        if let Some(v) = round_trips {
+            config.round_trips = v;
+        }
         Trainer::start(config, &out, device)?
     };
     let until = if resume {

@@ -101,6 +101,8 @@ impl TrainingTab {
             if f.objective == Objective::Distill {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
                     .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
+                ui.add(egui::Slider::new(&mut f.round_trips, 0..=f.batch).text("round trips"))
+                    .on_hover_text("Crops per step that also go through the model's own 1- or 2-NFE round trip (inverted to 80 and generated back) and are compared with themselves: trains what a short inversion and generation cost a photo.");
             }
             let denoises = f.objective == Objective::Denoise
                 || (f.objective == Objective::Distill && f.denoise_share > 0.0);
@@ -220,6 +222,7 @@ impl TrainingTab {
         config.objective = f.objective;
         if f.objective == Objective::Distill {
             config.denoise_share = f.denoise_share;
+            config.round_trips = f.round_trips.min(f.batch);
         }
         if config.objective == Objective::Denoise || config.denoise_share > 0.0 {
             config.jpeg_fraction = f.jpeg_fraction;

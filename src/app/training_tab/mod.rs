@@ -49,6 +49,8 @@ pub struct Form {
     pub jpeg_fraction: f64,
     /// Distillation: share of crops that also train the denoising loss.
     pub denoise_share: f64,
+    /// Distillation: crops per step that also train the model's own short round trip.
+    pub round_trips: usize,
 }
 
 impl Default for Form {
@@ -68,6 +70,7 @@ impl Default for Form {
             sample_every: 100,
             jpeg_fraction: 0.0,
             denoise_share: 0.5,
+            round_trips: 4,
         }
     }
 }

@@ -99,6 +99,11 @@ pub struct TrainConfig {
     /// gone (the teacher is then the denoiser it was distilled from).
     #[serde(default)]
     pub teacher: Option<PathBuf>,
+    /// Distillation only: crops per step that also train the model's own short round trip
+    /// (inverted to σ_max with its plain ladder of 1 or 2 evaluations and generated back, the
+    /// gradient through every hop; see [`round_trip`](super::round_trip)).
+    #[serde(default)]
+    pub round_trips: usize,
 }
 
 fn default_paths() -> usize {
@@ -140,6 +145,7 @@ impl TrainConfig {
             paths: (batch / 4).max(1),
             denoise_share: 0.0,
             teacher: None,
+            round_trips: 0,
         })
     }
 
@@ -195,8 +201,13 @@ impl TrainConfig {
             if self.paths == 0 || self.paths > self.batch {
                 return bad("paths per step must be 1 to the batch size");
             }
+            if self.round_trips > self.batch {
+                return bad("round trips per step must be at most the batch size");
+            }
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");
+        } else if self.round_trips > 0 {
+            return bad("round trips apply to distillation only");
         }
         Ok(())
     }

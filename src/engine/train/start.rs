@@ -90,5 +90,6 @@ pub(super) fn load_teacher(
         model: with_end_branch(model, device),
         paths: config.paths,
         denoise_share: config.denoise_share,
+        round_trips: config.round_trips,
     }))
 }

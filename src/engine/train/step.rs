@@ -12,17 +12,20 @@ use super::distill::{
 };
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
+use super::round_trip::{ROUND_TRIP_WEIGHT, round_trip_loss};
 use super::times::{TimeSampler, Times, sample_denoise, sample_denoise_below};
 use crate::engine::model::Bcm;
 use crate::engine::network::UNet;
 use crate::engine::schedule::SIGMA_MIN;
 
-/// The frozen model a distillation follows, how many of a batch's crops it follows, and the
-/// share of crops that also train the denoising objective.
+/// The frozen model a distillation follows, how many of a batch's crops it follows, the
+/// share of crops that also train the denoising objective and how many train the model's own
+/// round trip.
 pub(super) struct Teacher {
     pub model: Bcm,
     pub paths: usize,
     pub denoise_share: f64,
+    pub round_trips: usize,
 }
 
 /// The optimiser of a run.
@@ -101,7 +104,8 @@ pub(super) fn objective_loss(
 /// Follow the teacher's ODE paths of the first `paths` crops (noised to the bottom level with
 /// `z`), then train on as many pairs of their points as the batch has crops, spread over
 /// the paths in turn. With a denoising share, the last crops of the batch (`input`: clean or
-/// damaged) also train the denoising loss at `times`.
+/// damaged) also train the denoising loss at `times`; with round trips, the first crops also
+/// train the model's own short round trip.
 #[allow(clippy::too_many_arguments)]
 fn distillation_loss(
     net: &UNet,
@@ -126,6 +130,19 @@ fn distillation_loss(
             seed ^ 0xD15,
         )
     });
+    let round_trip = if teacher.round_trips > 0 {
+        let k = teacher.round_trips.min(b);
+        let first = |t: &Tensor<4>| t.clone().narrow(0, 0, k);
+        Some(round_trip_loss(
+            net,
+            first(&x0),
+            first(&z),
+            rng,
+            seed ^ 0x7219,
+        )?)
+    } else {
+        None
+    };
     let paths = teacher.paths.clamp(1, b);
     let on_teacher = |t: Tensor<4>| {
         Tensor::<4>::from_data(t.narrow(0, 0, paths).into_data(), &teacher.model.device)
@@ -158,6 +175,9 @@ fn distillation_loss(
     let mut loss = distill_loss(net, tensor(inputs), tensor(target), &t, &u, seed);
     if let Some(d) = denoising {
         loss.loss = loss.loss + d.loss * DENOISE_WEIGHT;
+    }
+    if let Some(r) = round_trip {
+        loss.loss = loss.loss + r * ROUND_TRIP_WEIGHT;
     }
     Ok(loss)
 }

@@ -48,6 +48,7 @@ pub fn time_steps(
         },
         paths: config.paths,
         denoise_share: config.denoise_share,
+        round_trips: config.round_trips,
     });
     let mut elapsed = 0.0;
     let warm_up = warm_up.max(1);

@@ -106,6 +106,16 @@ fn bct_loss_matches_a_hand_computation() {
     assert!((f64::from(ct_only.total) - ct).abs() < 1e-4 * ct.max(1.0));
 }
 
+/// The settings fail validation with a message that says `why`.
+fn assert_refused(config: &TrainConfig, why: &str) {
+    let message = config
+        .validate()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(message.contains(why), "{message}");
+}
+
 fn tiny_config(data: &Path) -> TrainConfig {
     let mut c = TrainConfig::for_preset("tiny", data.to_path_buf()).unwrap();
     c.batch = 4;
@@ -507,12 +517,7 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         objective: Objective::Denoise,
         ..continued
     };
-    let message = misplaced
-        .validate()
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(message.contains("distillation only"), "{message}");
+    assert_refused(&misplaced, "distillation only");
     // The run keeps its own copy of the teacher: replacing the file it started from (as
     // exporting a new shipped model does) does not change what the resumed run follows.
     let other = Bcm::random(UNetConfig::tiny(), 9, &device).unwrap();
@@ -564,11 +569,6 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         teacher: None,
         ..trips
     };
-    let message = misplaced
-        .validate()
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(message.contains("distillation only"), "{message}");
+    assert_refused(&misplaced, "distillation only");
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -7,7 +7,7 @@ use super::error::{EngineError, Result};
 use super::model::Bcm;
 use super::noise::NoiseRng;
 use super::ode;
-use super::plan::{Op, Plan};
+use super::plan::{Op, Plan, added_noise};
 use super::planar::Planar;
 use super::schedule::SIGMA_MIN;
 
@@ -235,7 +235,7 @@ impl Bcm {
                     // noise of std `level` (σ_min after a hop to the clean end, where this is
                     // the reference's plain `s·z` to within 0.1 %).
                     let z = rng.normal(x.data.len());
-                    x.add_scaled(&z, (s * s - level * level).max(0.0).sqrt());
+                    x.add_scaled(&z, added_noise(level, s));
                     level = s;
                 }
                 Op::Hop(to) => {

@@ -77,12 +77,9 @@ impl Timeline {
             ladders,
             ..Self::default()
         };
-        if ladders == Ladders::Plain
-            && let Ok(plan) = Plan::generation(ladders, timeline.inversion_nfe, SIGMA_MAX)
-        {
+        if ladders == Ladders::Plain {
             timeline.ladder_nfe = timeline.inversion_nfe;
-            timeline.plan = plan;
-            timeline.preset = None;
+            timeline.take_ladder();
         }
         timeline
     }
@@ -94,6 +91,16 @@ impl Timeline {
         self.ladder_nfe = self.ladder_nfe.max(shortest_ladder(ladders));
         if was_ladder && let Ok(plan) = Plan::generation(ladders, self.ladder_nfe, SIGMA_MAX) {
             self.plan = plan;
+        }
+    }
+
+    /// Switch to the ladder of `ladder_nfe` evaluations; the inversion takes as many.
+    fn take_ladder(&mut self) {
+        if let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX) {
+            self.plan = plan;
+            self.preset = None;
+            self.error = None;
+            self.inversion_nfe = self.ladder_nfe;
         }
     }
 
@@ -155,19 +162,13 @@ impl Timeline {
                 .selectable_label(ladder, "ladder")
                 .on_hover_text(hint)
                 .clicked()
-                && let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
             {
-                self.plan = plan;
-                self.preset = None;
-                self.error = None;
-                self.inversion_nfe = self.ladder_nfe;
+                self.take_ladder();
             }
             if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(shortest_ladder(self.ladders)..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
                 && ladder
-                && let Ok(plan) = Plan::generation(self.ladders, self.ladder_nfe, SIGMA_MAX)
             {
-                self.plan = plan;
-                self.inversion_nfe = self.ladder_nfe;
+                self.take_ladder();
             }
             ui.separator();
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))

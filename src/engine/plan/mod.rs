@@ -30,6 +30,12 @@ pub enum Op {
     Heun(f32),
 }
 
+/// Standard deviation of the fresh noise an `Op::Noise(to)` adds to an image at `level`: only
+/// the missing variance, so that the image ends at level `to`.
+pub fn added_noise(level: f32, to: f32) -> f32 {
+    (to * to - level * level).max(0.0).sqrt()
+}
+
 /// A validated plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {

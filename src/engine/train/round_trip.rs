@@ -11,7 +11,7 @@ use rand::Rng;
 use super::error::TrainError;
 use crate::engine::model::Bcm;
 use crate::engine::network::{DropoutMasks, UNet};
-use crate::engine::plan::{Ladders, Op, Plan};
+use crate::engine::plan::{Ladders, Op, Plan, added_noise};
 use crate::engine::schedule::SIGMA_MAX;
 
 /// Longest round trip trained (evaluations each way): every hop keeps its activations for the
@@ -50,8 +50,7 @@ pub fn run_plan(
     for op in &plan.ops {
         match *op {
             Op::Noise(s) => {
-                let extra = (f64::from(s).powi(2) - f64::from(at).powi(2)).sqrt() as f32;
-                x = x + z.clone() * extra;
+                x = x + z.clone() * added_noise(at, s);
                 at = s;
             }
             Op::Hop(l) => {

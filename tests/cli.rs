@@ -113,10 +113,10 @@ fn every_subcommand_on_a_small_photo() {
         &p("back.png"),
     ]);
     // The embedded model's ladders are plain: the generation retraces the inversion's levels
-    // (0.002 > +0.25 > 1.936 > 15).
+    // (0.002 > +0.07 > 1.025 > 15).
     assert_eq!(
         recipe_of(&d.join("back.png"))["schedule"][0],
-        "15 > 1.936 > 0.002"
+        "15 > 1.025 > 0.002"
     );
 
     ok(&["interpolate", &i, &i, "--frames", "3", "-o", &p("mix.png")]);

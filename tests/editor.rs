@@ -532,6 +532,7 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(config["paths"], 1);
     assert_eq!(config["denoise_share"], 0.5);
     assert_eq!(config["round_trips"], 4);
+    assert_eq!(config["round_trip_nfe"], 2);
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -546,6 +546,7 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     // With round trips the model's own round trip adds to the pairs' loss, and resumes alike.
     let trips = TrainConfig {
         round_trips: 2,
+        round_trip_nfe: 2,
         ..straight.config.clone()
     };
     let mut round = Trainer::start(trips.clone(), &d.join("r"), &device).unwrap();
@@ -557,12 +558,21 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     let fourth = round.step().unwrap().loss;
     drop(round);
     let mut round = Trainer::resume(&d.join("r"), &device).unwrap();
-    assert_eq!(round.config.round_trips, 2);
+    assert_eq!(
+        (round.config.round_trips, round.config.round_trip_nfe),
+        (2, 2)
+    );
     let redone = round.step().unwrap().loss;
     assert!(
         (fourth - redone).abs() <= 1e-5 * fourth.abs().max(1.0),
         "{fourth} vs {redone}"
     );
+    // Round trips longer than the trained ones are refused.
+    let too_long = TrainConfig {
+        round_trip_nfe: 3,
+        ..trips.clone()
+    };
+    assert_refused(&too_long, "1 to 2 evaluations");
     // Round trips belong to distillation only.
     let misplaced = TrainConfig {
         objective: Objective::Denoise,

@@ -260,6 +260,10 @@ pub enum Command {
         /// crop), which weighs errors by what they cost a reconstruction.
         #[arg(long)]
         round_trips: Option<usize>,
+        /// Distillation: evaluations each way of those round trips, 1 or 2 (default: one of
+        /// the two, drawn at every step).
+        #[arg(long)]
+        round_trip_nfe: Option<usize>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -95,6 +95,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         denoise_share,
         teacher,
         round_trips,
+        round_trip_nfe,
     } = command
     else {
         bail!("not a train command");
@@ -114,6 +115,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--denoise-share", denoise_share.is_some()),
             ("--teacher", teacher.is_some()),
             ("--round-trips", round_trips.is_some()),
+            ("--round-trip-nfe", round_trip_nfe.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -197,6 +199,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         config.teacher = teacher;
         if let Some(v) = round_trips {
             config.round_trips = v;
+        }
+        if let Some(v) = round_trip_nfe {
+            config.round_trip_nfe = v;
         }
         Trainer::start(config, &out, device)?
     };

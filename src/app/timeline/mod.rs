@@ -174,7 +174,7 @@ impl Timeline {
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
                 .on_hover_text(match self.ladders {
                     Ladders::Heun => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).",
-                    Ladders::Plain => "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from 0.07 (from 0.4 for 1 NFE, 0.25 for 2: 0.25 > 4.472 > 80); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly).",
+                    Ladders::Plain => "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from 0.07 (from 0.4 for 1 NFE; 2: 0.07 > 2.366 > 80); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly).",
                 });
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");

@@ -102,7 +102,16 @@ impl TrainingTab {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
                     .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
                 ui.add(egui::Slider::new(&mut f.round_trips, 0..=f.batch).text("round trips"))
-                    .on_hover_text("Crops per step that also go through the model's own 1- or 2-NFE round trip (inverted to 80 and generated back) and are compared with themselves: trains what a short inversion and generation cost a photo.");
+                    .on_hover_text("Crops per step that also go through the model's own short round trip (inverted to 80 and generated back) and are compared with themselves: trains what a short inversion and generation cost a photo.");
+                if f.round_trips > 0 {
+                    ui.horizontal(|ui| {
+                        ui.label("round trip NFE");
+                        ui.selectable_value(&mut f.round_trip_nfe, 2, "2")
+                            .on_hover_text("Always the 2-NFE round trip (0.07 > 2.366 > 80 and back), the one the editor inverts with by default.");
+                        ui.selectable_value(&mut f.round_trip_nfe, 0, "1 or 2")
+                            .on_hover_text("The 1- or the 2-NFE round trip, drawn at every step: the one-hop inversion and generation improve too, the 2-NFE ones less.");
+                    });
+                }
             }
             let denoises = f.objective == Objective::Denoise
                 || (f.objective == Objective::Distill && f.denoise_share > 0.0);
@@ -223,6 +232,9 @@ impl TrainingTab {
         if f.objective == Objective::Distill {
             config.denoise_share = f.denoise_share;
             config.round_trips = f.round_trips.min(f.batch);
+            if config.round_trips > 0 {
+                config.round_trip_nfe = f.round_trip_nfe;
+            }
         }
         if config.objective == Objective::Denoise || config.denoise_share > 0.0 {
             config.jpeg_fraction = f.jpeg_fraction;

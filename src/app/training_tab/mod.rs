@@ -51,6 +51,8 @@ pub struct Form {
     pub denoise_share: f64,
     /// Distillation: crops per step that also train the model's own short round trip.
     pub round_trips: usize,
+    /// Distillation: evaluations each way of those round trips (0: 1 or 2, drawn).
+    pub round_trip_nfe: usize,
 }
 
 impl Default for Form {
@@ -71,6 +73,7 @@ impl Default for Form {
             jpeg_fraction: 0.0,
             denoise_share: 0.5,
             round_trips: 4,
+            round_trip_nfe: 2,
         }
     }
 }

@@ -43,15 +43,17 @@ pub const MAX_LADDER_NFE: usize = 64;
 /// level first (the reference's start) and the generation jumps from it to the clean end.
 const LADDER_FLOOR: f32 = 0.07;
 
-/// Where plain ladders of one and two evaluations turn instead of [`LADDER_FLOOR`]: more noise
-/// first costs detail, but leaves the one or two hops less to carry. Measured on the distilled
-/// model at step 3,300 (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
-/// 16.6 / 16.9 / 16.8 dB against 14.5 at 0.07; 2 + 2 at 0.2 / 0.25 / 0.32 gave
-/// 21.1 / 21.3 / 21.1 dB against 19.5 at 0.07. From three evaluations on 0.07 is as good as any.
-const SHORT_PLAIN_FLOORS: [f32; 2] = [0.4, 0.25];
+/// Where plain ladders of one evaluation turn instead of [`LADDER_FLOOR`]: more noise first
+/// costs detail, but leaves the one hop less to carry. Measured on the distilled model at step
+/// 3,300 (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
+/// 16.6 / 16.9 / 16.8 dB against 14.5 at 0.07. Two evaluations turn at 0.07 like longer
+/// ladders: more noise first caps any round trip at what the ODE brings back from it (16 + 16
+/// plain hops from 0.25 gave 27 dB, from 0.07 32 dB), and the 2 + 2 round trip trained from
+/// 0.07 (`train --round-trip-nfe 2`) passed what it had reached from 0.25.
+const SHORT_PLAIN_FLOORS: [f32; 1] = [0.4];
 
 /// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`SHORT_PLAIN_FLOORS`]
-/// for one or two, when `top` is above it, else [`LADDER_FLOOR`].
+/// for one, when `top` is above it, else [`LADDER_FLOOR`].
 fn plain_floor(nfe: usize, top: f32) -> f32 {
     nfe.checked_sub(1)
         .and_then(|i| SHORT_PLAIN_FLOORS.get(i))
@@ -278,7 +280,6 @@ mod tests {
         for nfe in [1, 2, 3, 4, 5, 8, 16, EXACT_LADDER_NFE - 1] {
             let floor = match nfe {
                 1 => 0.4,
-                2 => 0.25,
                 _ => 0.07,
             };
             let up = Plan::inversion(Ladders::Plain, nfe, 80.0).unwrap();
@@ -305,12 +306,12 @@ mod tests {
             retraced.reverse();
             assert_eq!(retraced, levels[1..nfe].to_vec());
         }
-        // Two evaluations: 0.25 > 4.472 > 80 and back, unlike the reference's 15 and 2.4.
+        // Two evaluations: 0.07 > 2.366 > 80 and back, unlike the reference's 15 and 2.4.
         assert_eq!(
             Plan::generation(Ladders::Plain, 2, 80.0)
                 .unwrap()
                 .to_string(),
-            "80 > 4.472 > 0.002"
+            "80 > 2.366 > 0.002"
         );
         // A partial inversion below the short floor turns at 0.07, and its generation retraces.
         let up = Plan::inversion(Ladders::Plain, 1, 0.3).unwrap();

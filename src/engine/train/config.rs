@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::error::TrainError;
+use super::round_trip::MAX_ROUND_TRIP_NFE;
 use crate::engine::network::UNetConfig;
 use crate::engine::plan::Ladders;
 
@@ -104,6 +105,10 @@ pub struct TrainConfig {
     /// gradient through every hop; see [`round_trip`](super::round_trip)).
     #[serde(default)]
     pub round_trips: usize,
+    /// Distillation only: evaluations each way of those round trips, 1 or 2; 0 draws one of
+    /// the two at every step.
+    #[serde(default)]
+    pub round_trip_nfe: usize,
 }
 
 fn default_paths() -> usize {
@@ -146,6 +151,7 @@ impl TrainConfig {
             denoise_share: 0.0,
             teacher: None,
             round_trips: 0,
+            round_trip_nfe: 0,
         })
     }
 
@@ -204,9 +210,14 @@ impl TrainConfig {
             if self.round_trips > self.batch {
                 return bad("round trips per step must be at most the batch size");
             }
+            if self.round_trip_nfe > MAX_ROUND_TRIP_NFE {
+                return bad(&format!(
+                    "round trips take 1 to {MAX_ROUND_TRIP_NFE} evaluations each way (0: drawn)"
+                ));
+            }
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");
-        } else if self.round_trips > 0 {
+        } else if self.round_trips > 0 || self.round_trip_nfe > 0 {
             return bad("round trips apply to distillation only");
         }
         Ok(())

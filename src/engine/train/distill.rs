@@ -284,12 +284,12 @@ mod tests {
     #[test]
     fn favoured_pairs_are_the_short_plain_ladders_hops_both_ways() {
         let pairs = favoured_pairs();
-        // The 2-NFE round trip: 0.25 > 4.472 > 80, and back down the same levels.
+        // The 2-NFE round trip: 0.07 > 2.366 > 80, and back down the same levels.
         for pair in [
-            (0.25, 4.472),
-            (4.472, SIGMA_MAX),
-            (SIGMA_MAX, 4.472),
-            (4.472, SIGMA_MIN),
+            (0.07, 2.366),
+            (2.366, SIGMA_MAX),
+            (SIGMA_MAX, 2.366),
+            (2.366, SIGMA_MIN),
         ] {
             assert!(pairs.contains(&pair), "{pair:?} missing from {pairs:?}");
         }

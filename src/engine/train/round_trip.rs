@@ -81,15 +81,20 @@ pub fn round_trip_error(
     Ok((back - x0).square().mean().reshape([1]))
 }
 
-/// [`round_trip_error`] of a round trip of 1 to [`MAX_ROUND_TRIP_NFE`] evaluations (drawn).
+/// [`round_trip_error`] of a round trip of `nfe` evaluations each way, or with 0 of 1 to
+/// [`MAX_ROUND_TRIP_NFE`] (drawn).
 pub fn round_trip_loss(
     net: &UNet,
     x0: Tensor<4>,
     z: Tensor<4>,
+    nfe: usize,
     rng: &mut impl Rng,
     dropout_seed: u64,
 ) -> Result<Tensor<1>, TrainError> {
-    let nfe = rng.random_range(1..=MAX_ROUND_TRIP_NFE);
+    let nfe = match nfe {
+        0 => rng.random_range(1..=MAX_ROUND_TRIP_NFE),
+        n => n,
+    };
     round_trip_error(net, nfe, x0, z, dropout_seed)
 }
 
@@ -108,7 +113,7 @@ mod tests {
         let plan = round_trip_plan(2).unwrap();
         let levels = plan.levels();
         assert_eq!(plan.start, SIGMA_MIN);
-        assert!(matches!(plan.ops[0], Op::Noise(s) if s == 0.25), "{plan:?}");
+        assert!(matches!(plan.ops[0], Op::Noise(s) if s == 0.07), "{plan:?}");
         assert_eq!(plan.nfe(), 4);
         assert_eq!(levels[2], SIGMA_MAX);
         // Down the levels it went up, then straight to the clean end.
@@ -137,6 +142,31 @@ mod tests {
         let ours = run_plan(&model.net, &plan, x0, z, 0).unwrap();
         let diff: f32 = (ours - x).abs().max().into_scalar();
         assert!(diff < 1e-4, "{diff}");
+    }
+
+    #[test]
+    fn a_set_length_is_kept_and_none_draws_both() {
+        let device = Device::flex();
+        let net = Bcm::random(UNetConfig::tiny(), 7, &device).unwrap().net;
+        let (x0, z) = (batch(1, &device), batch(2, &device));
+        let error = |nfe| -> f32 {
+            round_trip_error(&net, nfe, x0.clone(), z.clone(), 0)
+                .unwrap()
+                .into_scalar()
+        };
+        let (one, two) = (error(1), error(2));
+        assert!((one - two).abs() > 1e-6 * one.abs(), "{one} {two}");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut loss = |nfe| -> f32 {
+            round_trip_loss(&net, x0.clone(), z.clone(), nfe, &mut rng, 0)
+                .unwrap()
+                .into_scalar()
+        };
+        for _ in 0..6 {
+            assert_eq!(loss(2), two);
+        }
+        let drawn: Vec<f32> = (0..16).map(|_| loss(0)).collect();
+        assert!(drawn.contains(&one) && drawn.contains(&two), "{drawn:?}");
     }
 
     #[test]

@@ -91,5 +91,6 @@ pub(super) fn load_teacher(
         paths: config.paths,
         denoise_share: config.denoise_share,
         round_trips: config.round_trips,
+        round_trip_nfe: config.round_trip_nfe,
     }))
 }

@@ -26,6 +26,8 @@ pub(super) struct Teacher {
     pub paths: usize,
     pub denoise_share: f64,
     pub round_trips: usize,
+    /// Evaluations each way of a round trip; 0 draws them.
+    pub round_trip_nfe: usize,
 }
 
 /// The optimiser of a run.
@@ -137,6 +139,7 @@ fn distillation_loss(
             net,
             first(&x0),
             first(&z),
+            teacher.round_trip_nfe,
             rng,
             seed ^ 0x7219,
         )?)

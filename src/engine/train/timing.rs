@@ -49,6 +49,7 @@ pub fn time_steps(
         paths: config.paths,
         denoise_share: config.denoise_share,
         round_trips: config.round_trips,
+        round_trip_nfe: config.round_trip_nfe,
     });
     let mut elapsed = 0.0;
     let warm_up = warm_up.max(1);

@@ -2,6 +2,55 @@
 
 use super::*;
 
+/// Settings of a new run, as the form shows them.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub data: String,
+    pub name: String,
+    pub preset: String,
+    /// Start from this model file instead of random weights.
+    pub continue_from: Option<PathBuf>,
+    /// What is trained.
+    pub objective: Objective,
+    pub batch: usize,
+    pub patch: usize,
+    pub lr: f64,
+    pub steps: u64,
+    pub checkpoint_every: u64,
+    pub sample_every: u64,
+    /// Denoising warm-up: share of JPEG-compressed inputs.
+    pub jpeg_fraction: f64,
+    /// Distillation: share of crops that also train the denoising loss.
+    pub denoise_share: f64,
+    /// Distillation: crops per step that also train the model's own short round trip.
+    pub round_trips: usize,
+    /// Distillation: evaluations each way of those round trips (0: 1 or 2, drawn).
+    pub round_trip_nfe: usize,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        let c = TrainConfig::for_preset("tiny", PathBuf::from("data/photos")).ok();
+        Self {
+            data: "data/photos".into(),
+            name: "my-run".into(),
+            preset: "tiny".into(),
+            continue_from: None,
+            objective: Objective::Bct,
+            batch: c.as_ref().map_or(8, |c| c.batch),
+            patch: c.as_ref().map_or(32, |c| c.patch),
+            lr: 2e-4,
+            steps: c.as_ref().map_or(2000, |c| c.total_steps),
+            checkpoint_every: 100,
+            sample_every: 100,
+            jpeg_fraction: 0.0,
+            denoise_share: 0.5,
+            round_trips: 4,
+            round_trip_nfe: 2,
+        }
+    }
+}
+
 impl TrainingTab {
     pub(super) fn form_ui(&mut self, ui: &mut Ui, running: bool) {
         ui.heading("New run");

@@ -50,16 +50,16 @@ const LADDER_FLOOR: f32 = 0.07;
 /// ladders: more noise first caps any round trip at what the ODE brings back from it (16 + 16
 /// plain hops from 0.25 gave 27 dB, from 0.07 32 dB), and the 2 + 2 round trip trained from
 /// 0.07 (`train --round-trip-nfe 2`) passed what it had reached from 0.25.
-const SHORT_PLAIN_FLOORS: [f32; 1] = [0.4];
+const ONE_HOP_FLOOR: f32 = 0.4;
 
-/// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`SHORT_PLAIN_FLOORS`]
-/// for one, when `top` is above it, else [`LADDER_FLOOR`].
+/// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`ONE_HOP_FLOOR`] for one,
+/// when `top` is above it, else [`LADDER_FLOOR`].
 fn plain_floor(nfe: usize, top: f32) -> f32 {
-    nfe.checked_sub(1)
-        .and_then(|i| SHORT_PLAIN_FLOORS.get(i))
-        .copied()
-        .filter(|&f| f < top)
-        .unwrap_or(LADDER_FLOOR)
+    if nfe == 1 && ONE_HOP_FLOOR < top {
+        ONE_HOP_FLOOR
+    } else {
+        LADDER_FLOOR
+    }
 }
 
 /// From this many evaluations on, ladders run the whole way between σ_min and the top without
@@ -182,8 +182,8 @@ impl Plan {
     }
 
     /// Inversion of a clean image up to `to` with `nfe` evaluations. Below
-    /// [`EXACT_LADDER_NFE`], for [`Ladders::Plain`]: noise to the floor (0.07; more for one or
-    /// two evaluations, see [`SHORT_PLAIN_FLOORS`]), then `nfe` hops evenly spaced in log σ.
+    /// [`EXACT_LADDER_NFE`], for [`Ladders::Plain`]: noise to the floor (0.07; more for one
+    /// evaluation, see [`ONE_HOP_FLOOR`]), then `nfe` hops evenly spaced in log σ.
     /// For [`Ladders::Heun`], 1–4: the reference ladders (noise 0.07, then hops; 2 is its
     /// default 0.07 → 15 → 80). Otherwise Heun hops evenly spaced in log σ (the last one plain
     /// when the count is odd): from 0.07, and from [`EXACT_LADDER_NFE`] on from σ_min itself

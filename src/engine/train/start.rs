@@ -86,11 +86,5 @@ pub(super) fn load_teacher(
             write_atomic(&to, &bytes).map_err(|e| run_err(&to, e))?;
         }
     }
-    Ok(Some(Teacher {
-        model: with_end_branch(model, device),
-        paths: config.paths,
-        denoise_share: config.denoise_share,
-        round_trips: config.round_trips,
-        round_trip_nfe: config.round_trip_nfe,
-    }))
+    Ok(Some(Teacher::new(with_end_branch(model, device), config)))
 }

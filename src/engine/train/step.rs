@@ -30,6 +30,19 @@ pub(super) struct Teacher {
     pub round_trip_nfe: usize,
 }
 
+impl Teacher {
+    /// `model` followed with the run's settings for paths, denoising share and round trips.
+    pub fn new(model: Bcm, config: &TrainConfig) -> Self {
+        Self {
+            model,
+            paths: config.paths,
+            denoise_share: config.denoise_share,
+            round_trips: config.round_trips,
+            round_trip_nfe: config.round_trip_nfe,
+        }
+    }
+}
+
 /// The optimiser of a run.
 pub(super) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
     // Adam stands in for the reference's RAdam (burn has no RAdam); the linear warm-up does

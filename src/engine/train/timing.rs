@@ -35,8 +35,8 @@ pub fn time_steps(
     let mut noise = NoiseRng::new(config.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let sampler = TimeSampler::new(config.s0 as usize + 1);
-    let teacher = (config.objective == Objective::Distill).then(|| Teacher {
-        model: Bcm {
+    let teacher = (config.objective == Objective::Distill).then(|| {
+        let model = Bcm {
             net: net.valid(),
             config: config.model.clone(),
             info: ModelInfo {
@@ -45,11 +45,8 @@ pub fn time_steps(
                 ladders: Ladders::Heun,
             },
             device: device.clone(),
-        },
-        paths: config.paths,
-        denoise_share: config.denoise_share,
-        round_trips: config.round_trips,
-        round_trip_nfe: config.round_trip_nfe,
+        };
+        Teacher::new(model, config)
     });
     let mut elapsed = 0.0;
     let warm_up = warm_up.max(1);

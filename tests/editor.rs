@@ -487,7 +487,8 @@ fn training_tab_distils_the_model_it_continues_from() {
     h.get_by_label("distillation").click();
     h.run_steps(2);
     assert_eq!(h.query_all_by_label_contains("denoising share").count(), 0);
-    // Nor from a model that already follows the ODE (its card says plain ladders).
+    // A model that already follows the ODE (its card says plain ladders) goes on learning the
+    // ODE of the denoiser it came from: the shipped model's teacher is offered.
     let plain = d.join("distilled.safetensors");
     weights::save(
         &teacher,
@@ -498,11 +499,17 @@ fn training_tab_distils_the_model_it_continues_from() {
         &plain,
     )
     .unwrap();
-    h.state_mut().training.form.continue_from = Some(plain);
+    h.state_mut().training.form.continue_from = Some(plain.clone());
     h.run_steps(2);
     h.get_by_label("distillation").click();
     h.run_steps(2);
-    assert_eq!(h.query_all_by_label_contains("denoising share").count(), 0);
+    assert!(h.query_all_by_label_contains("denoising share").count() > 0);
+    assert!(h.query_by_label("teacher").is_some());
+    assert_eq!(
+        h.state().training.form.teacher.as_deref(),
+        Some(std::path::Path::new(weights::SHIPPED_TEACHER))
+    );
+    // A denoiser-trained model is its own teacher.
     h.state_mut().training.form.continue_from = Some(path);
     h.run_steps(2);
     let own = format!(
@@ -510,9 +517,11 @@ fn training_tab_distils_the_model_it_continues_from() {
         UNetConfig::tiny().param_count() as f64 / 1e6
     );
     assert!(h.query_by_label(&own).is_some(), "{own}");
-    h.get_by_label("distillation").click();
-    h.run_steps(2);
     assert!(h.query_all_by_label_contains("denoising share").count() > 0);
+    assert!(h.query_by_label("teacher").is_none());
+    assert_eq!(h.state().training.form.teacher, None);
+    h.state_mut().training.form.continue_from = Some(plain);
+    h.run_steps(2);
     h.get_by_label("Start").click();
     h.step();
     wait(&mut h, "distillation steps", |e| {
@@ -533,6 +542,16 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(config["denoise_share"], 0.5);
     assert_eq!(config["round_trips"], 4);
     assert_eq!(config["round_trip_nfe"], 2);
+    assert_eq!(config["teacher"], weights::SHIPPED_TEACHER);
+    // The run keeps its own copy of the teacher, which the tab then offers too.
+    assert!(d.join("runs/distil/teacher.safetensors").exists());
+    assert!(
+        h.state()
+            .training
+            .past_runs()
+            .iter()
+            .any(|r| r.teacher.is_some())
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 

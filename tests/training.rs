@@ -582,3 +582,48 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     assert_refused(&misplaced, "distillation only");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn the_shipped_model_goes_on_distilling_from_the_shipped_teacher() {
+    use bcm_studio::engine::Bcm;
+    use bcm_studio::engine::train::Objective;
+    use bcm_studio::engine::weights::{self, ModelCard, SHIPPED_MODEL, SHIPPED_TEACHER};
+    let d = tempdir("shipped-teacher");
+    photo_folder(&d.join("photos"), 4);
+    let device = Device::flex();
+    let teacher = weights::load(Path::new(SHIPPED_TEACHER), &device).unwrap();
+    let shipped = weights::read_card(Path::new(SHIPPED_MODEL)).unwrap();
+    // A denoiser (read with Heun hops) of the shipped model's architecture.
+    assert_eq!(teacher.info.ladders, Ladders::Heun);
+    assert_eq!(shipped.ladders, Ladders::Plain);
+    assert_eq!(teacher.config, shipped.config);
+    let mut config = TrainConfig::for_preset("photo", d.join("photos")).unwrap();
+    config.objective = Objective::Distill;
+    (config.batch, config.patch, config.downscale, config.paths) = (4, 32, 1, 2);
+    config.denoise_share = 0.0;
+    config.init = Some(SHIPPED_MODEL.into());
+    config.teacher = Some(SHIPPED_TEACHER.into());
+    // The same first steps against another denoiser of that architecture: the shipped model
+    // learned the shipped teacher's ODE, so it lands far closer to that teacher's points.
+    let stranger = d.join("stranger.safetensors");
+    let other = Bcm::random(shipped.config.clone(), 11, &device).unwrap();
+    weights::save(
+        &other,
+        &ModelCard::new("stranger", shipped.config.clone()),
+        &stranger,
+    )
+    .unwrap();
+    let losses = |teacher: &Path, run: &str| -> f32 {
+        let c = TrainConfig {
+            teacher: Some(teacher.to_path_buf()),
+            ..config.clone()
+        };
+        let mut trainer = Trainer::start(c, &d.join(run), &device).unwrap();
+        (0..3).map(|_| trainer.step().unwrap().loss).sum()
+    };
+    let own = losses(Path::new(SHIPPED_TEACHER), "own");
+    let strange = losses(&stranger, "stranger");
+    assert!(own.is_finite() && own > 0.0, "{own}");
+    assert!(own * 5.0 < strange, "{own} vs {strange}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

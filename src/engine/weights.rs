@@ -164,6 +164,14 @@ pub fn load_with_card(weights_path: &Path, device: &Device) -> Result<(Bcm, Mode
     Ok((model, card))
 }
 
+/// The shipped model's file, relative to the repository root (the embedded copy is the same).
+pub const SHIPPED_MODEL: &str = "assets/bcm-default.safetensors";
+
+/// The denoiser the shipped model was distilled from (see assets/MODEL.md), relative to the
+/// repository root: the teacher a distillation continuing the shipped model needs, since a
+/// model that follows the ODE itself cannot be one. Not embedded: only training reads it.
+pub const SHIPPED_TEACHER: &str = "assets/bcm-teacher.safetensors";
+
 /// Weights of the model shipped in `assets/` (see assets/MODEL.md).
 static EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../assets/bcm-default.safetensors");
 static EMBEDDED_CARD: &[u8] = include_bytes!("../../assets/bcm-default.json");

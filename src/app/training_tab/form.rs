@@ -26,6 +26,9 @@ pub struct Form {
     pub round_trips: usize,
     /// Distillation: evaluations each way of those round trips (0: 1 or 2, drawn).
     pub round_trip_nfe: usize,
+    /// Distillation of a model that follows the ODE itself: the denoiser whose ODE it
+    /// learns (a denoiser-trained model is its own teacher).
+    pub teacher: Option<PathBuf>,
 }
 
 impl Default for Form {
@@ -47,6 +50,7 @@ impl Default for Form {
             denoise_share: 0.5,
             round_trips: 4,
             round_trip_nfe: 2,
+            teacher: None,
         }
     }
 }
@@ -55,6 +59,7 @@ impl TrainingTab {
     pub(super) fn form_ui(&mut self, ui: &mut Ui, running: bool) {
         ui.heading("New run");
         let card = self.continue_card();
+        let teachers = self.teacher_choices();
         let mut pick = false;
         ui.add_enabled_ui(!running, |ui| {
             let f = &mut self.form;
@@ -95,7 +100,7 @@ impl TrainingTab {
                     if ui.selectable_label(f.continue_from.is_none(), "random weights").clicked() {
                         f.continue_from = None;
                     }
-                    let shipped = PathBuf::from("assets/bcm-default.safetensors");
+                    let shipped = PathBuf::from(SHIPPED_MODEL);
                     if ui.selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model").clicked() {
                         f.continue_from = Some(shipped);
                     }
@@ -124,6 +129,9 @@ impl TrainingTab {
                     }
                 }
             }
+            // The teacher is read as a denoiser, which a model that follows the ODE itself is
+            // not: such a model needs the denoiser it came from as its teacher.
+            let follows_ode = card.as_ref().is_some_and(|c| c.ladders == Ladders::Plain);
             ui.horizontal(|ui| {
                 ui.label("objective");
                 ui.selectable_value(&mut f.objective, Objective::Bct, "BCT")
@@ -132,21 +140,42 @@ impl TrainingTab {
                     .on_hover_text("A one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
                 ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
                     .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
-                // The teacher is read as a denoiser, which a model that follows the ODE itself is not.
-                let follows_ode = card.as_ref().is_some_and(|c| c.ladders == Ladders::Plain);
-                ui.add_enabled_ui(f.continue_from.is_some() && !follows_ode, |ui| {
+                let can_distil = f.continue_from.is_some() && (!follows_ode || !teachers.is_empty());
+                ui.add_enabled_ui(can_distil, |ui| {
                     ui.selectable_value(&mut f.objective, Objective::Distill, "distillation")
-                        .on_hover_text("Distil the model you continue from into a few-step BCM: it learns where that model's ODE carries an image, both ways.")
+                        .on_hover_text("Distil into a few-step BCM: the model learns where a denoiser's ODE carries an image, both ways (the denoiser is the model you continue from, or for a model that already follows the ODE, the teacher it was distilled from).")
                         .on_disabled_hover_text(if follows_ode {
-                            "This model already follows the ODE itself (consistency-trained or distilled); only a denoiser-trained model can be distilled. Resume the run that made it instead."
+                            "This model already follows the ODE itself (consistency-trained or distilled): continuing its distillation needs the denoiser it was distilled from as the teacher, and none was found (assets/bcm-teacher.safetensors, or a distillation run's copy under runs/)."
                         } else {
                             "Choose a model to continue from: it is the one distilled."
                         });
                 });
-                if follows_ode && f.objective == Objective::Distill {
+                if !can_distil && f.objective == Objective::Distill {
                     f.objective = Objective::Bct;
                 }
             });
+            if !follows_ode || f.objective != Objective::Distill {
+                f.teacher = None;
+            } else {
+                if !f.teacher.as_ref().is_some_and(|t| teachers.iter().any(|(_, p)| p == t)) {
+                    f.teacher = teachers.first().map(|(_, p)| p.clone());
+                }
+                let selected = teachers
+                    .iter()
+                    .find(|(_, p)| Some(p) == f.teacher.as_ref())
+                    .map_or("", |(label, _)| label.as_str());
+                egui::ComboBox::from_label("teacher")
+                    .selected_text(selected)
+                    .show_ui(ui, |ui| {
+                        for (label, path) in &teachers {
+                            if ui.selectable_label(f.teacher.as_ref() == Some(path), label).clicked() {
+                                f.teacher = Some(path.clone());
+                            }
+                        }
+                    })
+                    .response
+                    .on_hover_text("The denoiser whose ODE the model goes on learning: the one it was distilled from.");
+            }
             if f.objective == Objective::Distill {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
                     .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
@@ -221,6 +250,22 @@ impl TrainingTab {
         }
     }
 
+    /// Teachers a distillation of a model that follows the ODE can take: the shipped model's,
+    /// and the copies distillation runs keep, as (label, file).
+    fn teacher_choices(&self) -> Vec<(String, PathBuf)> {
+        let shipped = PathBuf::from(SHIPPED_TEACHER);
+        let shipped = self
+            .shipped_teacher
+            .then(|| ("the shipped model's teacher".to_string(), shipped));
+        shipped
+            .into_iter()
+            .chain(self.past.iter().filter_map(|run| {
+                let path = run.teacher.clone()?;
+                Some((format!("{}'s teacher", run.name), path))
+            }))
+            .collect()
+    }
+
     /// Ask for the photos folder with the system dialog (answered on another thread).
     pub(super) fn pick_folder(&mut self) {
         if !self.dialogs {
@@ -279,6 +324,7 @@ impl TrainingTab {
         config.init = f.continue_from.clone();
         config.objective = f.objective;
         if f.objective == Objective::Distill {
+            config.teacher = f.teacher.clone();
             config.denoise_share = f.denoise_share;
             config.round_trips = f.round_trips.min(f.batch);
             if config.round_trips > 0 {

@@ -24,7 +24,7 @@ use crate::engine::plan::Ladders;
 use crate::engine::train::checkpoint;
 use crate::engine::train::driver::Event as TrainEvent;
 use crate::engine::train::{Objective, TrainConfig};
-use crate::engine::weights::ModelCard;
+use crate::engine::weights::{ModelCard, SHIPPED_MODEL, SHIPPED_TEACHER};
 use crate::jobs::training::{Command, Start, TrainingEvent, TrainingRunner};
 
 /// A measured step: seconds per step, batch size, peak memory in MiB.
@@ -75,6 +75,8 @@ pub struct TrainingTab {
     smoothing: f64,
     /// The card of the model to continue from, read once per choice (None: unreadable).
     continue_card: Option<(PathBuf, Option<ModelCard>)>,
+    /// Whether the shipped model's teacher is on disk (looked up once, not every frame).
+    shipped_teacher: bool,
 }
 
 /// Peak resident memory of the process (Linux), MiB; 0 where unknown.
@@ -130,6 +132,7 @@ impl TrainingTab {
             for_editor: None,
             smoothing: 0.9,
             continue_card: None,
+            shipped_teacher: Path::new(SHIPPED_TEACHER).exists(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Runs found on disk: resume any of them, or use one in the editor.
 
 use super::*;
+use crate::engine::train::TEACHER_FILE;
 
 /// A run folder found on disk.
 #[derive(Debug, Clone)]
@@ -12,6 +13,8 @@ pub struct PastRun {
     pub preset: String,
     /// The photos folder it trains on.
     pub data: PathBuf,
+    /// A distillation's own copy of its teacher.
+    pub teacher: Option<PathBuf>,
 }
 
 /// Runs under `root` (folders with a config.json), newest first.
@@ -33,6 +36,7 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
                 .and_then(|m| m.modified())
                 .unwrap_or(std::time::UNIX_EPOCH);
             let name = dir.file_name()?.to_string_lossy().into_owned();
+            let teacher = Some(dir.join(TEACHER_FILE)).filter(|p| p.exists());
             Some((
                 modified,
                 PastRun {
@@ -42,6 +46,7 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
                     total: config.total_steps,
                     preset: config.preset,
                     data: config.data,
+                    teacher,
                 },
             ))
         })

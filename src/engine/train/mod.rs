@@ -21,4 +21,5 @@ pub mod validate;
 
 pub use config::{Objective, ResumeChanges, TrainConfig};
 pub use error::TrainError;
+pub use start::TEACHER_FILE;
 pub use trainer::{StepReport, Trainer};

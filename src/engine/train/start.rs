@@ -18,7 +18,7 @@ use crate::util::atomic::write_atomic;
 /// The run's own copy of its teacher (with its card beside it): a resumed distillation must
 /// follow the same teacher even after the file it started from is replaced, as the shipped
 /// model is when a new one is exported over it.
-pub(super) const TEACHER_FILE: &str = "teacher.safetensors";
+pub const TEACHER_FILE: &str = "teacher.safetensors";
 
 /// Starting weights: fresh, or from a model file. A consistency model given as the start of
 /// a bidirectional run gets its u branch added (the reference's CM → BCM fine-tuning).
@@ -73,8 +73,9 @@ pub(super) fn load_teacher(
     // that follows the ODE itself (as the ladders would).
     if model.info.ladders == Ladders::Plain {
         return Err(TrainError::Setting(format!(
-            "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume (or as a new run: this model as --init, the denoiser it was distilled from as --teacher)",
-            source.display()
+            "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume (or as a new run: this model as --init, the denoiser it was distilled from as --teacher; the shipped model's is {})",
+            source.display(),
+            weights::SHIPPED_TEACHER
         )));
     }
     if source != kept {

@@ -703,3 +703,30 @@ fn opening_over_unsaved_work_asks_first() {
     assert_eq!(h.state().doc.as_ref().unwrap().width(), 80);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
+    use bcm_studio::engine::train::Objective;
+    use bcm_studio::engine::weights::SHIPPED_TEACHER;
+    let d = tempdir("shipped-tab");
+    let mut h = train_tab(&d, "shipped", 4, 100);
+    h.run_steps(2);
+    h.get_by_label("continue from").click();
+    h.run_steps(2);
+    h.get_by_label("the shipped model").click();
+    h.run_steps(2);
+    let f = &h.state().training.form;
+    // Its preset's crops, distillation from its teacher, half the crops JPEG-damaged.
+    assert_eq!((f.preset.as_str(), f.batch, f.patch), ("photo", 12, 64));
+    assert_eq!(f.objective, Objective::Distill);
+    assert_eq!(
+        (f.jpeg_fraction, f.round_trips, f.round_trip_nfe),
+        (0.5, 4, 2)
+    );
+    assert_eq!(
+        f.teacher.as_deref(),
+        Some(std::path::Path::new(SHIPPED_TEACHER))
+    );
+    assert!(h.query_by_label("teacher").is_some());
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -55,6 +55,26 @@ impl Default for Form {
     }
 }
 
+impl Form {
+    /// Continue the shipped model the way its last stages were made (assets/MODEL.md): its
+    /// preset's crops, distillation with half the crops JPEG-damaged in the denoising part
+    /// (without them Restore would lose its compression repair), round trips, rate 1e-4.
+    pub fn continue_shipped(&mut self) {
+        self.continue_from = Some(PathBuf::from(SHIPPED_MODEL));
+        let card = crate::engine::weights::embedded_card().ok();
+        let preset = UNetConfig::PRESETS
+            .iter()
+            .find(|p| UNetConfig::preset(p).as_ref() == card.as_ref().map(|c| &c.config));
+        if let Some(config) = preset.and_then(|p| TrainConfig::for_preset(p, PathBuf::new()).ok()) {
+            (self.preset, self.batch, self.patch) = (config.preset, config.batch, config.patch);
+        }
+        self.objective = Objective::Distill;
+        (self.denoise_share, self.jpeg_fraction) = (0.5, 0.5);
+        (self.round_trips, self.round_trip_nfe) = (4, 2);
+        self.lr = 1e-4;
+    }
+}
+
 impl TrainingTab {
     pub(super) fn form_ui(&mut self, ui: &mut Ui, running: bool) {
         ui.heading("New run");
@@ -101,8 +121,12 @@ impl TrainingTab {
                         f.continue_from = None;
                     }
                     let shipped = PathBuf::from(SHIPPED_MODEL);
-                    if ui.selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model").clicked() {
-                        f.continue_from = Some(shipped);
+                    if ui
+                        .selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model")
+                        .on_hover_text("Goes on the way it was made (assets/MODEL.md): distillation from its teacher, photo-sized crops, half of them JPEG-damaged so Restore keeps its compression repair.")
+                        .clicked()
+                    {
+                        f.continue_shipped();
                     }
                     for run in &self.past {
                         if let Some(dir) = checkpoint::latest(&run.dir) {

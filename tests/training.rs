@@ -567,6 +567,37 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         (fourth - redone).abs() <= 1e-5 * fourth.abs().max(1.0),
         "{fourth} vs {redone}"
     );
+    // Their weight scales the round trip's part of the loss (same draws at the first step).
+    let heavier = TrainConfig {
+        round_trip_weight: 3.0,
+        ..trips.clone()
+    };
+    let mut heavy = Trainer::start(heavier, &d.join("r3"), &device).unwrap();
+    let r3 = heavy.step().unwrap();
+    heavy.save_checkpoint().unwrap();
+    drop(heavy);
+    let r1 = &trip_reports[0];
+    let (trip1, trip3) = (r1.loss - r1.ct - r1.bcm, r3.loss - r3.ct - r3.bcm);
+    assert!(
+        (r1.ct - r3.ct).abs() <= 1e-6 * r1.ct.max(1e-3),
+        "{r1:?} {r3:?}"
+    );
+    assert!(
+        (trip3 - 3.0 * trip1).abs() <= 1e-3 * trip3,
+        "{trip1} {trip3}"
+    );
+    assert_eq!(
+        Trainer::resume(&d.join("r3"), &device)
+            .unwrap()
+            .config
+            .round_trip_weight,
+        3.0
+    );
+    let negative = TrainConfig {
+        round_trip_weight: -1.0,
+        ..trips.clone()
+    };
+    assert_refused(&negative, "weight must be a number");
     // Round trips longer than the trained ones are refused.
     let too_long = TrainConfig {
         round_trip_nfe: 3,

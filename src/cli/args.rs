@@ -264,6 +264,10 @@ pub enum Command {
         /// the two, drawn at every step).
         #[arg(long)]
         round_trip_nfe: Option<usize>,
+        /// Distillation: weight of the round trips' squared error against the pairs' loss
+        /// (default 1); more favours reconstruction over following the teacher's ODE.
+        #[arg(long)]
+        round_trip_weight: Option<f32>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -96,6 +96,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         teacher,
         round_trips,
         round_trip_nfe,
+        round_trip_weight,
     } = command
     else {
         bail!("not a train command");
@@ -116,6 +117,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--teacher", teacher.is_some()),
             ("--round-trips", round_trips.is_some()),
             ("--round-trip-nfe", round_trip_nfe.is_some()),
+            ("--round-trip-weight", round_trip_weight.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -202,6 +204,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = round_trip_nfe {
             config.round_trip_nfe = v;
+        }
+        if let Some(v) = round_trip_weight {
+            config.round_trip_weight = v;
         }
         Trainer::start(config, &out, device)?
     };

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::error::TrainError;
-use super::round_trip::MAX_ROUND_TRIP_NFE;
+use super::round_trip::{MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
 use crate::engine::network::UNetConfig;
 use crate::engine::plan::Ladders;
 
@@ -109,6 +109,13 @@ pub struct TrainConfig {
     /// the two at every step.
     #[serde(default)]
     pub round_trip_nfe: usize,
+    /// Distillation only: weight of the round-trip loss against the pairs' part.
+    #[serde(default = "default_round_trip_weight")]
+    pub round_trip_weight: f32,
+}
+
+fn default_round_trip_weight() -> f32 {
+    ROUND_TRIP_WEIGHT
 }
 
 fn default_paths() -> usize {
@@ -152,6 +159,7 @@ impl TrainConfig {
             teacher: None,
             round_trips: 0,
             round_trip_nfe: 0,
+            round_trip_weight: ROUND_TRIP_WEIGHT,
         })
     }
 
@@ -214,6 +222,9 @@ impl TrainConfig {
                 return bad(&format!(
                     "round trips take 1 to {MAX_ROUND_TRIP_NFE} evaluations each way (0: drawn)"
                 ));
+            }
+            if !(self.round_trip_weight.is_finite() && self.round_trip_weight >= 0.0) {
+                return bad("the round trips' weight must be a number ≥ 0");
             }
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");

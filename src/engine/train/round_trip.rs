@@ -18,9 +18,9 @@ use crate::engine::schedule::SIGMA_MAX;
 /// backward pass, so the cost grows with it.
 pub const MAX_ROUND_TRIP_NFE: usize = 2;
 
-/// Weight of the round-trip loss against the pairs' part: its mean squared error (about 0.03
-/// at the shipped model's 2 + 2 reconstruction, in the network's [−1, 1] range) is of the
-/// pairs' size (median 0.035), so equal weight.
+/// Default weight of the round-trip loss against the pairs' part (`round_trip_weight`): its
+/// mean squared error (about 0.03 at stage 3's 2 + 2 reconstruction, in the network's [−1, 1]
+/// range) was of the pairs' size (median 0.035), so equal weight.
 pub const ROUND_TRIP_WEIGHT: f32 = 1.0;
 
 /// The inversion to σ_max and the generation back of the plain ladders with `nfe` evaluations

@@ -12,7 +12,7 @@ use super::distill::{
 };
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
-use super::round_trip::{ROUND_TRIP_WEIGHT, round_trip_loss};
+use super::round_trip::round_trip_loss;
 use super::times::{TimeSampler, Times, sample_denoise, sample_denoise_below};
 use crate::engine::model::Bcm;
 use crate::engine::network::UNet;
@@ -28,6 +28,8 @@ pub(super) struct Teacher {
     pub round_trips: usize,
     /// Evaluations each way of a round trip; 0 draws them.
     pub round_trip_nfe: usize,
+    /// Weight of the round-trip loss against the pairs'.
+    pub round_trip_weight: f32,
 }
 
 impl Teacher {
@@ -39,6 +41,7 @@ impl Teacher {
             denoise_share: config.denoise_share,
             round_trips: config.round_trips,
             round_trip_nfe: config.round_trip_nfe,
+            round_trip_weight: config.round_trip_weight,
         }
     }
 }
@@ -193,7 +196,7 @@ fn distillation_loss(
         loss.loss = loss.loss + d.loss * DENOISE_WEIGHT;
     }
     if let Some(r) = round_trip {
-        loss.loss = loss.loss + r * ROUND_TRIP_WEIGHT;
+        loss.loss = loss.loss + r * teacher.round_trip_weight;
     }
     Ok(loss)
 }

@@ -522,6 +522,9 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(h.state().training.form.teacher, None);
     h.state_mut().training.form.continue_from = Some(plain);
     h.run_steps(2);
+    assert!(h.query_all_by_label("round trip weight").count() > 0);
+    h.state_mut().training.form.round_trip_weight = 2.5;
+    h.run_steps(1);
     h.get_by_label("Start").click();
     h.step();
     wait(&mut h, "distillation steps", |e| {
@@ -542,6 +545,7 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(config["denoise_share"], 0.5);
     assert_eq!(config["round_trips"], 4);
     assert_eq!(config["round_trip_nfe"], 2);
+    assert_eq!(config["round_trip_weight"], 2.5);
     assert_eq!(config["teacher"], weights::SHIPPED_TEACHER);
     // The run keeps its own copy of the teacher, which the tab then offers too.
     assert!(d.join("runs/distil/teacher.safetensors").exists());

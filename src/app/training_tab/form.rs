@@ -26,6 +26,8 @@ pub struct Form {
     pub round_trips: usize,
     /// Distillation: evaluations each way of those round trips (0: 1 or 2, drawn).
     pub round_trip_nfe: usize,
+    /// Distillation: weight of the round trips against the pairs.
+    pub round_trip_weight: f32,
     /// Distillation of a model that follows the ODE itself: the denoiser whose ODE it
     /// learns (a denoiser-trained model is its own teacher).
     pub teacher: Option<PathBuf>,
@@ -50,6 +52,7 @@ impl Default for Form {
             denoise_share: 0.5,
             round_trips: 4,
             round_trip_nfe: 2,
+            round_trip_weight: 1.0,
             teacher: None,
         }
     }
@@ -213,6 +216,8 @@ impl TrainingTab {
                         ui.selectable_value(&mut f.round_trip_nfe, 0, "1 or 2")
                             .on_hover_text("The 1- or the 2-NFE round trip, drawn at every step: the one-hop inversion and generation improve too, the 2-NFE ones less.");
                     });
+                    ui.add(egui::Slider::new(&mut f.round_trip_weight, 0.0..=10.0).text("round trip weight"))
+                        .on_hover_text("Weight of the round trips' error against the pairs': more favours bringing photos back over following the teacher's ODE hop by hop.");
                 }
             }
             let denoises = f.objective == Objective::Denoise
@@ -353,6 +358,7 @@ impl TrainingTab {
             config.round_trips = f.round_trips.min(f.batch);
             if config.round_trips > 0 {
                 config.round_trip_nfe = f.round_trip_nfe;
+                config.round_trip_weight = f.round_trip_weight;
             }
         }
         if config.objective == Objective::Denoise || config.denoise_share > 0.0 {

@@ -181,12 +181,12 @@ mod tests {
         };
         let before = error(&net);
         let mut optim = AdamConfig::new().init();
-        for _ in 0..20 {
+        for _ in 0..40 {
             let loss = round_trip_error(&net, 2, x0.clone(), z.clone(), 0).unwrap();
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(2e-3, net, grads);
         }
         let after = error(&net);
-        assert!(after < 0.7 * before, "{before} -> {after}");
+        assert!(after < 0.6 * before, "{before} -> {after}");
     }
 }

@@ -407,3 +407,29 @@ fn eval_prints_the_model_card_table() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is() {
+    let d = tempdir("elsewhere");
+    std::fs::create_dir_all(d.join("photos")).unwrap();
+    for k in 0..3 {
+        save(&photo(96, 80), &d.join(format!("photos/p{k}.png")));
+    }
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = checkout.join(bcm_studio::engine::weights::SHIPPED_MODEL);
+    let out = bin()
+        .current_dir(&d)
+        .args(["train", "--objective", "distill", "--init"])
+        .arg(&shipped)
+        .args(["--data", "photos", "--out", "runs/x", "--steps", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // The shipped model follows the ODE, so it needs a teacher; the message points at the
+    // checkout's copy, which a relative path would not find from here.
+    let teacher = checkout.join(bcm_studio::engine::weights::SHIPPED_TEACHER);
+    assert!(teacher.exists());
+    assert!(err.contains(&teacher.display().to_string()), "{err}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -172,6 +172,22 @@ pub const SHIPPED_MODEL: &str = "assets/bcm-default.safetensors";
 /// model that follows the ODE itself cannot be one. Not embedded: only training reads it.
 pub const SHIPPED_TEACHER: &str = "assets/bcm-teacher.safetensors";
 
+/// Where a shipped file (`SHIPPED_MODEL`, `SHIPPED_TEACHER`) is: under the working directory
+/// when run from the repository (`cargo run`), else in the checkout the binary was built from,
+/// so a binary started elsewhere still finds it. The relative path when neither has it.
+pub fn shipped_file(relative: &str) -> PathBuf {
+    let here = PathBuf::from(relative);
+    if here.exists() {
+        return here;
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if built_from.exists() {
+        built_from
+    } else {
+        here
+    }
+}
+
 /// Weights of the model shipped in `assets/` (see assets/MODEL.md).
 static EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../assets/bcm-default.safetensors");
 static EMBEDDED_CARD: &[u8] = include_bytes!("../../assets/bcm-default.json");

@@ -63,7 +63,7 @@ impl Form {
     /// preset's crops, distillation with half the crops JPEG-damaged in the denoising part
     /// (without them Restore would lose its compression repair), round trips, rate 1e-4.
     pub fn continue_shipped(&mut self) {
-        self.continue_from = Some(PathBuf::from(SHIPPED_MODEL));
+        self.continue_from = Some(shipped_file(SHIPPED_MODEL));
         let card = crate::engine::weights::embedded_card().ok();
         let preset = UNetConfig::PRESETS
             .iter()
@@ -123,7 +123,7 @@ impl TrainingTab {
                     if ui.selectable_label(f.continue_from.is_none(), "random weights").clicked() {
                         f.continue_from = None;
                     }
-                    let shipped = PathBuf::from(SHIPPED_MODEL);
+                    let shipped = shipped_file(SHIPPED_MODEL);
                     if ui
                         .selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model")
                         .on_hover_text("Goes on the way it was made (assets/MODEL.md): distillation from its teacher, photo-sized crops, half of them JPEG-damaged so Restore keeps its compression repair.")
@@ -282,7 +282,7 @@ impl TrainingTab {
     /// Teachers a distillation of a model that follows the ODE can take: the shipped model's,
     /// and the copies distillation runs keep, as (label, file).
     fn teacher_choices(&self) -> Vec<(String, PathBuf)> {
-        let shipped = PathBuf::from(SHIPPED_TEACHER);
+        let shipped = shipped_file(SHIPPED_TEACHER);
         let shipped = self
             .shipped_teacher
             .then(|| ("the shipped model's teacher".to_string(), shipped));

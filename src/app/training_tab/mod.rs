@@ -24,7 +24,7 @@ use crate::engine::plan::Ladders;
 use crate::engine::train::checkpoint;
 use crate::engine::train::driver::Event as TrainEvent;
 use crate::engine::train::{Objective, TrainConfig};
-use crate::engine::weights::{ModelCard, SHIPPED_MODEL, SHIPPED_TEACHER};
+use crate::engine::weights::{ModelCard, SHIPPED_MODEL, SHIPPED_TEACHER, shipped_file};
 use crate::jobs::training::{Command, Start, TrainingEvent, TrainingRunner};
 
 /// A measured step: seconds per step, batch size, peak memory in MiB.
@@ -132,7 +132,7 @@ impl TrainingTab {
             for_editor: None,
             smoothing: 0.9,
             continue_card: None,
-            shipped_teacher: Path::new(SHIPPED_TEACHER).exists(),
+            shipped_teacher: shipped_file(SHIPPED_TEACHER).exists(),
         }
     }
 

@@ -75,7 +75,7 @@ pub(super) fn load_teacher(
         return Err(TrainError::Setting(format!(
             "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume (or as a new run: this model as --init, the denoiser it was distilled from as --teacher; the shipped model's is {})",
             source.display(),
-            weights::SHIPPED_TEACHER
+            weights::shipped_file(weights::SHIPPED_TEACHER).display()
         )));
     }
     if source != kept {

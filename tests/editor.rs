@@ -732,5 +732,9 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
         Some(std::path::Path::new(SHIPPED_TEACHER))
     );
     assert!(h.query_by_label("teacher").is_some());
+    // The closed combo box names the choice, not the file.
+    use egui_kittest::kittest::NodeT;
+    let combo = h.get_by_label("continue from").accesskit_node().value();
+    assert_eq!(combo.as_deref(), Some("the shipped model"));
     std::fs::remove_dir_all(&d).unwrap();
 }

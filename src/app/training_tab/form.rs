@@ -116,14 +116,18 @@ impl TrainingTab {
                 })
                 .response
                 .on_hover_text("tiny: trains in minutes, for trying things out. photo: the editor's default architecture.");
-            let selected = f.continue_from.as_ref().map_or("random weights".to_string(), |p| p.display().to_string());
+            let shipped = shipped_file(SHIPPED_MODEL);
+            let selected = match &f.continue_from {
+                None => "random weights".to_string(),
+                Some(p) if *p == shipped => "the shipped model".to_string(),
+                Some(p) => p.display().to_string(),
+            };
             egui::ComboBox::from_label("continue from")
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
                     if ui.selectable_label(f.continue_from.is_none(), "random weights").clicked() {
                         f.continue_from = None;
                     }
-                    let shipped = shipped_file(SHIPPED_MODEL);
                     if ui
                         .selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model")
                         .on_hover_text("Goes on the way it was made (assets/MODEL.md): distillation from its teacher, photo-sized crops, half of them JPEG-damaged so Restore keeps its compression repair.")

@@ -59,11 +59,11 @@ impl Default for Form {
 }
 
 impl Form {
-    /// Continue the shipped model the way its last stages were made (assets/MODEL.md): its
+    /// Continue the shipped model (its file at `shipped`) the way its last stages were made (assets/MODEL.md): its
     /// preset's crops, distillation with half the crops JPEG-damaged in the denoising part
     /// (without them Restore would lose its compression repair), round trips, rate 1e-4.
-    pub fn continue_shipped(&mut self) {
-        self.continue_from = Some(shipped_file(SHIPPED_MODEL));
+    pub fn continue_shipped(&mut self, shipped: PathBuf) {
+        self.continue_from = Some(shipped);
         let card = crate::engine::weights::embedded_card().ok();
         let preset = UNetConfig::PRESETS
             .iter()
@@ -116,10 +116,10 @@ impl TrainingTab {
                 })
                 .response
                 .on_hover_text("tiny: trains in minutes, for trying things out. photo: the editor's default architecture.");
-            let shipped = shipped_file(SHIPPED_MODEL);
+            let shipped = &self.shipped_model;
             let selected = match &f.continue_from {
                 None => "random weights".to_string(),
-                Some(p) if *p == shipped => "the shipped model".to_string(),
+                Some(p) if p == shipped => "the shipped model".to_string(),
                 Some(p) => p.display().to_string(),
             };
             egui::ComboBox::from_label("continue from")
@@ -129,11 +129,11 @@ impl TrainingTab {
                         f.continue_from = None;
                     }
                     if ui
-                        .selectable_label(f.continue_from.as_ref() == Some(&shipped), "the shipped model")
+                        .selectable_label(f.continue_from.as_ref() == Some(shipped), "the shipped model")
                         .on_hover_text("Goes on the way it was made (assets/MODEL.md): distillation from its teacher, photo-sized crops, half of them JPEG-damaged so Restore keeps its compression repair.")
                         .clicked()
                     {
-                        f.continue_shipped();
+                        f.continue_shipped(shipped.clone());
                     }
                     for run in &self.past {
                         if let Some(dir) = checkpoint::latest(&run.dir) {
@@ -286,11 +286,9 @@ impl TrainingTab {
     /// Teachers a distillation of a model that follows the ODE can take: the shipped model's,
     /// and the copies distillation runs keep, as (label, file).
     fn teacher_choices(&self) -> Vec<(String, PathBuf)> {
-        let shipped = shipped_file(SHIPPED_TEACHER);
-        let shipped = self
-            .shipped_teacher
-            .then(|| ("the shipped model's teacher".to_string(), shipped));
+        let shipped = self.shipped_teacher.clone();
         shipped
+            .map(|path| ("the shipped model's teacher".to_string(), path))
             .into_iter()
             .chain(self.past.iter().filter_map(|run| {
                 let path = run.teacher.clone()?;

@@ -75,8 +75,10 @@ pub struct TrainingTab {
     smoothing: f64,
     /// The card of the model to continue from, read once per choice (None: unreadable).
     continue_card: Option<(PathBuf, Option<ModelCard>)>,
-    /// Whether the shipped model's teacher is on disk (looked up once, not every frame).
-    shipped_teacher: bool,
+    /// Where the shipped model's file is, and its teacher's when on disk (looked up once, not
+    /// every frame).
+    shipped_model: PathBuf,
+    shipped_teacher: Option<PathBuf>,
 }
 
 /// Peak resident memory of the process (Linux), MiB; 0 where unknown.
@@ -132,7 +134,8 @@ impl TrainingTab {
             for_editor: None,
             smoothing: 0.9,
             continue_card: None,
-            shipped_teacher: shipped_file(SHIPPED_TEACHER).exists(),
+            shipped_model: shipped_file(SHIPPED_MODEL),
+            shipped_teacher: Some(shipped_file(SHIPPED_TEACHER)).filter(|p| p.exists()),
         }
     }
 

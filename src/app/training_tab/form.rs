@@ -59,9 +59,10 @@ impl Default for Form {
 }
 
 impl Form {
-    /// Continue the shipped model (its file at `shipped`) the way its last stages were made (assets/MODEL.md): its
-    /// preset's crops, distillation with half the crops JPEG-damaged in the denoising part
-    /// (without them Restore would lose its compression repair), round trips, rate 1e-4.
+    /// Continue the shipped model (its file at `shipped`) the way its last stages were made
+    /// (assets/MODEL.md): its preset's crops, distillation with half the crops JPEG-damaged in
+    /// the denoising part (without them Restore would lose its compression repair), round trips,
+    /// rate 1e-4.
     pub fn continue_shipped(&mut self, shipped: PathBuf) {
         self.continue_from = Some(shipped);
         let card = crate::engine::weights::embedded_card().ok();

@@ -287,10 +287,9 @@ impl TrainingTab {
     /// Teachers a distillation of a model that follows the ODE can take: the shipped model's,
     /// and the copies distillation runs keep, as (label, file).
     fn teacher_choices(&self) -> Vec<(String, PathBuf)> {
-        let shipped = self.shipped_teacher.clone();
-        shipped
-            .map(|path| ("the shipped model's teacher".to_string(), path))
-            .into_iter()
+        self.shipped_teacher
+            .iter()
+            .map(|path| ("the shipped model's teacher".to_string(), path.clone()))
             .chain(self.past.iter().filter_map(|run| {
                 let path = run.teacher.clone()?;
                 Some((format!("{}'s teacher", run.name), path))

@@ -59,6 +59,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             half,
             name,
         }) => cli::export::run(&from, &output, half, name),
+        Some(Command::Merge {
+            a,
+            b,
+            alpha,
+            output,
+            half,
+            name,
+        }) => cli::export::merge(&a, &b, alpha, &output, half, name, cli.engine.overwrite),
         Some(command @ Command::Train { .. }) => {
             let choice: bcm_studio::engine::device::DeviceChoice = cli.engine.device.parse()?;
             let selected = bcm_studio::engine::device::select(choice)?;

@@ -433,3 +433,70 @@ fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is()
     assert!(err.contains(&teacher.display().to_string()), "{err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn merge_blends_two_model_files_and_refuses_bad_requests() {
+    let d = tempdir("merge");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (a, b) = (
+        root.join("assets/bcm-default.safetensors"),
+        root.join("assets/bcm-teacher.safetensors"),
+    );
+    let (a, b) = (a.display().to_string(), b.display().to_string());
+    let out = d.join("blend.safetensors");
+    let out_s = out.display().to_string();
+    ok(&["merge", &a, &b, "--alpha", "0.25", "-o", &out_s]);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("blend.json")).unwrap()).unwrap();
+    let notes = card["notes"].as_str().unwrap();
+    assert!(notes.contains("0.750 × 'photo'"), "{notes}");
+    assert!(notes.contains("0.250 × 'photo-teacher'"), "{notes}");
+    // Closer to the distilled model, so its plain ladders.
+    assert_eq!(card["ladders"], "plain");
+    // The blend is a working model.
+    let generated = d.join("gen.png");
+    ok(&[
+        "--model",
+        &out_s,
+        "generate",
+        "--width",
+        "32",
+        "--height",
+        "32",
+        "-o",
+        &generated.display().to_string(),
+    ]);
+    assert!(generated.exists());
+
+    // Two models of one name are told apart by their files.
+    let copy = d.join("copy.safetensors");
+    std::fs::copy(&a, &copy).unwrap();
+    std::fs::copy(root.join("assets/bcm-default.json"), d.join("copy.json")).unwrap();
+    let same = d.join("same.safetensors");
+    ok(&[
+        "merge",
+        &a,
+        &copy.display().to_string(),
+        "-o",
+        &same.display().to_string(),
+    ]);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("same.json")).unwrap()).unwrap();
+    let name = card["name"].as_str().unwrap();
+    assert!(
+        name.contains("bcm-default") && name.contains("copy"),
+        "{name}"
+    );
+
+    let before = std::fs::read(&out).unwrap();
+    let err = fails(&["merge", &a, &out_s, "-o", &out_s]);
+    assert!(err.contains("is an input"), "{err}");
+    let err = fails(&["merge", &a, &b, "--alpha", "1.5", "-o", &out_s]);
+    assert!(err.contains("between 0 and 1"), "{err}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "refusals write nothing"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -538,11 +538,35 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     // With a denoising share (on JPEG-damaged inputs) the denoising loss adds to the pairs'.
     let mut mixed = config_with_share(&straight.config, 0.5);
     mixed.jpeg_fraction = 0.5;
-    let mut both = Trainer::start(mixed, &d.join("c"), &device).unwrap();
-    for _ in 0..2 {
-        let r = both.step().unwrap();
+    let mut both = Trainer::start(mixed.clone(), &d.join("c"), &device).unwrap();
+    let mixed_reports: Vec<_> = (0..2).map(|_| both.step().unwrap()).collect();
+    for r in &mixed_reports {
         assert!(r.loss > (r.ct + r.bcm) * 1.0001, "{r:?}");
     }
+    // Its weight scales the denoising part (same draws at the first step).
+    let heavier = TrainConfig {
+        denoise_weight: 3.0 * mixed.denoise_weight,
+        ..mixed.clone()
+    };
+    let r3 = Trainer::start(heavier, &d.join("c3"), &device)
+        .unwrap()
+        .step()
+        .unwrap();
+    let r1 = &mixed_reports[0];
+    let (part1, part3) = (r1.loss - r1.ct - r1.bcm, r3.loss - r3.ct - r3.bcm);
+    assert!(
+        (r1.ct - r3.ct).abs() <= 1e-6 * r1.ct.max(1e-3),
+        "{r1:?} {r3:?}"
+    );
+    assert!(
+        (part3 - 3.0 * part1).abs() <= 1e-3 * part3,
+        "{part1} {part3}"
+    );
+    let negative = TrainConfig {
+        denoise_weight: f32::NAN,
+        ..mixed
+    };
+    assert_refused(&negative, "denoising part's weight");
     // With round trips the model's own round trip adds to the pairs' loss, and resumes alike.
     let trips = TrainConfig {
         round_trips: 2,

@@ -268,6 +268,10 @@ pub enum Command {
         /// (default 1); more favours reconstruction over following the teacher's ODE.
         #[arg(long)]
         round_trip_weight: Option<f32>,
+        /// Distillation: weight of the denoising part (--denoise-share) against the pairs'
+        /// loss (default 0.1); raise it with --round-trip-weight to keep restoration.
+        #[arg(long)]
+        denoise_weight: Option<f32>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {
@@ -281,6 +285,26 @@ pub enum Command {
         #[arg(long)]
         half: bool,
         /// Name written into the card.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Blend two models of one preset weight by weight, (1 − alpha)·A + alpha·B, and write the
+    /// result as a model file with its card (a checkpoint merger).
+    Merge {
+        /// The first model: a .safetensors with its card, or a run folder (its newest EMA).
+        a: PathBuf,
+        /// The second model, likewise.
+        b: PathBuf,
+        /// Weight of the second model: 0 gives A, 1 gives B.
+        #[arg(long, default_value_t = 0.5)]
+        alpha: f32,
+        /// Destination .safetensors (the .json card is written beside it).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Store the weights as f16 (half the size).
+        #[arg(long)]
+        half: bool,
+        /// Name written into the card (default: the blend's recipe).
         #[arg(long)]
         name: Option<String>,
     },

@@ -1,30 +1,34 @@
-//! `export`: a run's newest EMA weights (or any model file) as a standalone model file.
+//! `export`: a run's newest EMA weights (or any model file) as a standalone model file;
+//! `merge`: two models blended weight by weight into one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use bcm_studio::engine::merge::{CardedModel, merge as blend};
 use bcm_studio::engine::train::checkpoint;
-use bcm_studio::engine::weights;
+use bcm_studio::engine::weights::{self, ModelCard};
 use burn::tensor::Device;
 
-pub fn run(from: &Path, output: &Path, half: bool, name: Option<String>) -> Result<()> {
-    let source = if from.is_dir() {
-        checkpoint::latest(from)
+/// The weights file behind `from`: a model file itself, or a run folder's newest EMA.
+fn model_file(from: &Path) -> Result<PathBuf> {
+    if from.is_dir() {
+        Ok(checkpoint::latest(from)
             .with_context(|| format!("{} has no checkpoint", from.display()))?
-            .join("ema.safetensors")
+            .join("ema.safetensors"))
     } else {
-        from.to_path_buf()
-    };
+        Ok(from.to_path_buf())
+    }
+}
+
+fn check_output(output: &Path) -> Result<()> {
     if output.extension().and_then(|e| e.to_str()) != Some("safetensors") {
         bail!("the output must end in .safetensors");
     }
-    let device = Device::flex();
-    let (model, mut card) = weights::load_with_card(&source, &device)?;
-    card.half_precision = half;
-    if let Some(name) = name {
-        card.name = name;
-    }
-    weights::save(&model, &card, output)?;
+    Ok(())
+}
+
+fn write(model: &bcm_studio::engine::Bcm, card: &ModelCard, output: &Path) -> Result<()> {
+    weights::save(model, card, output)?;
     eprintln!(
         "wrote {} and {} ({} steps)",
         output.display(),
@@ -32,4 +36,57 @@ pub fn run(from: &Path, output: &Path, half: bool, name: Option<String>) -> Resu
         card.steps
     );
     Ok(())
+}
+
+pub fn run(from: &Path, output: &Path, half: bool, name: Option<String>) -> Result<()> {
+    let source = model_file(from)?;
+    check_output(output)?;
+    let (model, mut card) = weights::load_with_card(&source, &Device::flex())?;
+    card.half_precision = half;
+    if let Some(name) = name {
+        card.name = name;
+    }
+    write(&model, &card, output)
+}
+
+pub fn merge(
+    a: &Path,
+    b: &Path,
+    alpha: f32,
+    output: &Path,
+    half: bool,
+    name: Option<String>,
+    overwrite: bool,
+) -> Result<()> {
+    check_output(output)?;
+    let (a, b) = (model_file(a)?, model_file(b)?);
+    if !overwrite {
+        let out = output.canonicalize().ok();
+        if out.is_some() && [&a, &b].iter().any(|p| p.canonicalize().ok() == out) {
+            bail!(
+                "{} is an input; choose another output or pass --overwrite",
+                output.display()
+            );
+        }
+    }
+    let device = Device::flex();
+    let load = |path: &Path| -> Result<CardedModel> {
+        let (model, card) = weights::load_with_card(path, &device)?;
+        Ok(CardedModel { model, card })
+    };
+    let (mut first, mut second) = (load(&a)?, load(&b)?);
+    // Fine-tunes of one preset often share a name; their files tell them apart in the card.
+    if first.card.name == second.card.name {
+        for (m, path) in [(&mut first, &a), (&mut second, &b)] {
+            if let Some(stem) = path.file_stem() {
+                m.card.name = stem.to_string_lossy().into_owned();
+            }
+        }
+    }
+    let CardedModel { model, mut card } = blend(first, &second, alpha)?;
+    card.half_precision = half;
+    if let Some(name) = name {
+        card.name = name;
+    }
+    write(&model, &card, output)
 }

@@ -307,7 +307,10 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             )?;
         }
         Command::Eval { data, images, size } => super::eval::run(session, &data, images, size)?,
-        Command::Bench { .. } | Command::Train { .. } | Command::Export { .. } => {
+        Command::Bench { .. }
+        | Command::Train { .. }
+        | Command::Export { .. }
+        | Command::Merge { .. } => {
             bail!("this command runs without a loaded model (see main)")
         }
     }

@@ -97,6 +97,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         round_trips,
         round_trip_nfe,
         round_trip_weight,
+        denoise_weight,
     } = command
     else {
         bail!("not a train command");
@@ -118,6 +119,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--round-trips", round_trips.is_some()),
             ("--round-trip-nfe", round_trip_nfe.is_some()),
             ("--round-trip-weight", round_trip_weight.is_some()),
+            ("--denoise-weight", denoise_weight.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -207,6 +209,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = round_trip_weight {
             config.round_trip_weight = v;
+        }
+        if let Some(v) = denoise_weight {
+            config.denoise_weight = v;
         }
         Trainer::start(config, &out, device)?
     };

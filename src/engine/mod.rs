@@ -6,6 +6,7 @@ pub mod error;
 pub mod fill;
 pub mod jpeg;
 pub mod mask;
+pub mod merge;
 pub mod model;
 pub mod network;
 pub mod noise;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::distill::DENOISE_WEIGHT;
 use super::error::TrainError;
 use super::round_trip::{MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
 use crate::engine::network::UNetConfig;
@@ -112,6 +113,14 @@ pub struct TrainConfig {
     /// Distillation only: weight of the round-trip loss against the pairs' part.
     #[serde(default = "default_round_trip_weight")]
     pub round_trip_weight: f32,
+    /// Distillation only: weight of the denoising part (`denoise_share`) against the pairs'.
+    /// Raised with `round_trip_weight`, it keeps restoration's share of the gradient.
+    #[serde(default = "default_denoise_weight")]
+    pub denoise_weight: f32,
+}
+
+fn default_denoise_weight() -> f32 {
+    DENOISE_WEIGHT
 }
 
 fn default_round_trip_weight() -> f32 {
@@ -160,6 +169,7 @@ impl TrainConfig {
             round_trips: 0,
             round_trip_nfe: 0,
             round_trip_weight: ROUND_TRIP_WEIGHT,
+            denoise_weight: DENOISE_WEIGHT,
         })
     }
 
@@ -225,6 +235,9 @@ impl TrainConfig {
             }
             if !(self.round_trip_weight.is_finite() && self.round_trip_weight >= 0.0) {
                 return bad("the round trips' weight must be a number ≥ 0");
+            }
+            if !(self.denoise_weight.is_finite() && self.denoise_weight >= 0.0) {
+                return bad("the denoising part's weight must be a number ≥ 0");
             }
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");

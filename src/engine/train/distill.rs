@@ -22,7 +22,7 @@ use crate::engine::schedule::{SIGMA_MAX, SIGMA_MIN, c_out};
 /// restoration uses the model as a denoiser.
 pub const DENOISE_CAP: f32 = 0.5;
 
-/// Weight of the denoising part against the pairs' part: the EDM-weighted denoising loss at
+/// Default weight of the denoising part against the pairs' part: the EDM-weighted denoising loss at
 /// low levels is about 20 times the pairs' loss (medians 0.24 and 0.035 on the photo preset),
 /// and would otherwise take over the gradient.
 pub const DENOISE_WEIGHT: f32 = 0.1;

@@ -7,9 +7,7 @@ use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use super::config::{Objective, TrainConfig};
-use super::distill::{
-    DENOISE_CAP, DENOISE_WEIGHT, PATH_START, distill_loss, draw_pair, path_levels, teacher_path,
-};
+use super::distill::{DENOISE_CAP, PATH_START, distill_loss, draw_pair, path_levels, teacher_path};
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
 use super::round_trip::round_trip_loss;
@@ -30,6 +28,8 @@ pub(super) struct Teacher {
     pub round_trip_nfe: usize,
     /// Weight of the round-trip loss against the pairs'.
     pub round_trip_weight: f32,
+    /// Weight of the denoising part against the pairs'.
+    pub denoise_weight: f32,
 }
 
 impl Teacher {
@@ -42,6 +42,7 @@ impl Teacher {
             round_trips: config.round_trips,
             round_trip_nfe: config.round_trip_nfe,
             round_trip_weight: config.round_trip_weight,
+            denoise_weight: config.denoise_weight,
         }
     }
 }
@@ -193,7 +194,7 @@ fn distillation_loss(
     let tensor = |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [b, c, h, w]), &device);
     let mut loss = distill_loss(net, tensor(inputs), tensor(target), &t, &u, seed);
     if let Some(d) = denoising {
-        loss.loss = loss.loss + d.loss * DENOISE_WEIGHT;
+        loss.loss = loss.loss + d.loss * teacher.denoise_weight;
     }
     if let Some(r) = round_trip {
         loss.loss = loss.loss + r * teacher.round_trip_weight;

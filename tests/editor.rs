@@ -738,3 +738,57 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
     assert_eq!(combo.as_deref(), Some("the shipped model"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn training_tab_blends_two_runs_into_the_editor() {
+    use bcm_studio::engine::train::{TrainConfig, Trainer};
+    use burn::tensor::Device;
+    let d = tempdir("blend-tab");
+    training_photos(&d.join("photos"));
+    // Two short tiny runs, one checkpoint each, different seeds.
+    for (name, seed) in [("one", 1), ("two", 2)] {
+        let mut c = TrainConfig::for_preset("tiny", d.join("photos")).unwrap();
+        (c.batch, c.patch, c.downscale, c.seed) = (2, 32, 1, seed);
+        let mut run = Trainer::start(c, &d.join("runs").join(name), &Device::flex()).unwrap();
+        run.step().unwrap();
+        run.save_checkpoint().unwrap();
+    }
+    let mut h = harness(d.join("runs"));
+    h.state_mut().tab = Tab::Train;
+    h.run_steps(2);
+    let pick = |h: &mut Harness<'_, Editor>, combo: &str, choice: &str| {
+        h.get_by_label(combo).click();
+        h.run_steps(2);
+        h.get_by_label(choice).click();
+        h.run_steps(2);
+    };
+    // The shipped model is another preset: refused, and the editor keeps its model.
+    let before = h.state().model.name.clone();
+    pick(&mut h, "first model", "the shipped model");
+    pick(&mut h, "second model", "one (step 1)");
+    h.get_by_label("Blend and use in editor").click();
+    h.step();
+    wait(&mut h, "the refusal", |e| e.training.message.is_some());
+    let (text, error) = h.state().training.message.clone().unwrap();
+    assert!(error && text.contains("different architectures"), "{text}");
+    assert_eq!(h.state().model.name, before);
+
+    pick(&mut h, "first model", "two (step 1)");
+    h.state_mut().training.blend.weight = 0.25;
+    h.run_steps(2);
+    h.get_by_label("Blend and use in editor").click();
+    h.step();
+    wait(&mut h, "the blend in the editor", |e| {
+        e.model.name != before
+    });
+    let name = h.state().model.name.clone();
+    assert!(
+        name.contains("0.75 × two") && name.contains("0.25 × one"),
+        "{name}"
+    );
+    let saved = d.join("runs/blends/two+one-25.safetensors");
+    let card = bcm_studio::engine::weights::read_card(&saved).unwrap();
+    assert_eq!(card.name, name);
+    assert!(!h.state().training.message.clone().unwrap().1);
+    std::fs::remove_dir_all(&d).unwrap();
+}

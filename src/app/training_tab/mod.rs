@@ -1,11 +1,13 @@
 //! The training tab: train or fine-tune a BCM on your own photos in the background while you
 //! keep editing; watch loss curves, samples and validation PSNR; stop, resume (also after a
-//! restart) and use any run's model in the editor.
+//! restart), use any run's model in the editor or blend two models into one.
 
+mod blend;
 mod form;
 mod live;
 mod runs;
 
+pub use blend::BlendForm;
 pub use form::Form;
 pub use runs::{PastRun, scan_runs};
 
@@ -62,6 +64,7 @@ pub struct TrainingTab {
     editor_busy: Arc<AtomicBool>,
     waker: Arc<dyn Fn() + Send + Sync>,
     pub form: Form,
+    pub blend: BlendForm,
     /// Native dialogs (off in tests).
     dialogs: bool,
     folder_pick: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
@@ -125,6 +128,7 @@ impl TrainingTab {
             editor_busy,
             waker,
             form: Form::default(),
+            blend: BlendForm::default(),
             runner: None,
             estimate: None,
             estimate_text: None,
@@ -271,6 +275,7 @@ impl TrainingTab {
             });
             self.estimate = None;
         }
+        self.poll_blend();
         let Some(runner) = &self.runner else { return };
         for event in runner.poll() {
             match event {

@@ -9,6 +9,8 @@ pub struct PastRun {
     pub dir: PathBuf,
     pub name: String,
     pub step: Option<u64>,
+    /// Its newest checkpoint folder.
+    pub checkpoint: Option<PathBuf>,
     pub total: u64,
     pub preset: String,
     /// The photos folder it trains on.
@@ -28,8 +30,10 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
             let dir = e.path();
             let bytes = std::fs::read(dir.join("config.json")).ok()?;
             let config: TrainConfig = serde_json::from_slice(&bytes).ok()?;
-            let step = checkpoint::latest(&dir)
-                .and_then(|c| checkpoint::read_state(&c).ok())
+            let newest = checkpoint::latest(&dir);
+            let step = newest
+                .as_ref()
+                .and_then(|c| checkpoint::read_state(c).ok())
                 .map(|s| s.step);
             let modified = e
                 .metadata()
@@ -43,6 +47,7 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
                     dir,
                     name,
                     step,
+                    checkpoint: newest,
                     total: config.total_steps,
                     preset: config.preset,
                     data: config.data,
@@ -93,5 +98,7 @@ impl TrainingTab {
         if let Some(dir) = use_it {
             self.use_in_editor(&dir);
         }
+        ui.separator();
+        self.blend_ui(ui);
     }
 }

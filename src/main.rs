@@ -53,20 +53,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             devices,
             batch,
         }) => cli::bench::run(repeat, &sizes, &preset, &devices, batch),
-        Some(Command::Export {
-            from,
-            output,
-            half,
-            name,
-        }) => cli::export::run(&from, &output, half, name),
-        Some(Command::Merge {
-            a,
-            b,
-            alpha,
-            output,
-            half,
-            name,
-        }) => cli::export::merge(&a, &b, alpha, &output, half, name, cli.engine.overwrite),
+        Some(Command::Export { from, out }) => cli::export::run(&from, out),
+        Some(Command::Merge { a, b, alpha, out }) => {
+            cli::export::merge(&a, &b, alpha, out, cli.engine.overwrite)
+        }
         Some(command @ Command::Train { .. }) => {
             let choice: bcm_studio::engine::device::DeviceChoice = cli.engine.device.parse()?;
             let selected = bcm_studio::engine::device::select(choice)?;

@@ -278,15 +278,8 @@ pub enum Command {
         /// A run folder, or a model .safetensors.
         #[arg(long)]
         from: PathBuf,
-        /// Destination .safetensors (the .json card is written beside it).
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Store the weights as f16 (half the size).
-        #[arg(long)]
-        half: bool,
-        /// Name written into the card.
-        #[arg(long)]
-        name: Option<String>,
+        #[command(flatten)]
+        out: ModelOutput,
     },
     /// Blend two models of one preset weight by weight, (1 − alpha)·A + alpha·B, and write the
     /// result as a model file with its card (a checkpoint merger).
@@ -298,15 +291,8 @@ pub enum Command {
         /// Weight of the second model: 0 gives A, 1 gives B.
         #[arg(long, default_value_t = 0.5)]
         alpha: f32,
-        /// Destination .safetensors (the .json card is written beside it).
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Store the weights as f16 (half the size).
-        #[arg(long)]
-        half: bool,
-        /// Name written into the card (default: the blend's recipe).
-        #[arg(long)]
-        name: Option<String>,
+        #[command(flatten)]
+        out: ModelOutput,
     },
     /// Measure a model on the held-out photos of a folder (the validation split of `train`).
     Eval {
@@ -337,4 +323,18 @@ pub enum Command {
         #[arg(long)]
         batch: Option<usize>,
     },
+}
+
+/// Where `export` and `merge` write a model file, and how.
+#[derive(Args, Debug, Clone)]
+pub struct ModelOutput {
+    /// Destination .safetensors (the .json card is written beside it).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Store the weights as f16 (half the size).
+    #[arg(long)]
+    pub half: bool,
+    /// Name written into the card (default: the source's; for a blend, its recipe).
+    #[arg(long)]
+    pub name: Option<String>,
 }

@@ -9,6 +9,8 @@ use bcm_studio::engine::train::checkpoint;
 use bcm_studio::engine::weights::{self, ModelCard};
 use burn::tensor::Device;
 
+use super::args::ModelOutput;
+
 /// The weights file behind `from`: a model file itself, or a run folder's newest EMA.
 fn model_file(from: &Path) -> Result<PathBuf> {
     if from.is_dir() {
@@ -27,8 +29,14 @@ fn check_output(output: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write(model: &bcm_studio::engine::Bcm, card: &ModelCard, output: &Path) -> Result<()> {
-    weights::save(model, card, output)?;
+/// Save with the output's choices of precision and name.
+fn write(model: &bcm_studio::engine::Bcm, mut card: ModelCard, out: ModelOutput) -> Result<()> {
+    card.half_precision = out.half;
+    if let Some(name) = out.name {
+        card.name = name;
+    }
+    let output = out.output.as_path();
+    weights::save(model, &card, output)?;
     eprintln!(
         "wrote {} and {} ({} steps)",
         output.display(),
@@ -38,26 +46,15 @@ fn write(model: &bcm_studio::engine::Bcm, card: &ModelCard, output: &Path) -> Re
     Ok(())
 }
 
-pub fn run(from: &Path, output: &Path, half: bool, name: Option<String>) -> Result<()> {
+pub fn run(from: &Path, out: ModelOutput) -> Result<()> {
     let source = model_file(from)?;
-    check_output(output)?;
-    let (model, mut card) = weights::load_with_card(&source, &Device::flex())?;
-    card.half_precision = half;
-    if let Some(name) = name {
-        card.name = name;
-    }
-    write(&model, &card, output)
+    check_output(&out.output)?;
+    let (model, card) = weights::load_with_card(&source, &Device::flex())?;
+    write(&model, card, out)
 }
 
-pub fn merge(
-    a: &Path,
-    b: &Path,
-    alpha: f32,
-    output: &Path,
-    half: bool,
-    name: Option<String>,
-    overwrite: bool,
-) -> Result<()> {
+pub fn merge(a: &Path, b: &Path, alpha: f32, out: ModelOutput, overwrite: bool) -> Result<()> {
+    let output = out.output.as_path();
     check_output(output)?;
     let (a, b) = (model_file(a)?, model_file(b)?);
     if !overwrite {
@@ -83,10 +80,6 @@ pub fn merge(
             }
         }
     }
-    let CardedModel { model, mut card } = blend(first, &second, alpha)?;
-    card.half_precision = half;
-    if let Some(name) = name {
-        card.name = name;
-    }
-    write(&model, &card, output)
+    let CardedModel { model, card } = blend(first, &second, alpha)?;
+    write(&model, card, out)
 }

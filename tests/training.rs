@@ -10,7 +10,7 @@ use bcm_studio::engine::plan::Ladders;
 use bcm_studio::engine::schedule::{SIGMA_MIN, c_skip};
 use bcm_studio::engine::train::loss::{bct_loss, huber_c};
 use bcm_studio::engine::train::times::Times;
-use bcm_studio::engine::train::{ResumeChanges, TrainConfig, Trainer};
+use bcm_studio::engine::train::{ResumeChanges, StepReport, TrainConfig, Trainer};
 use burn::tensor::{Device, Tensor, TensorData};
 
 fn tempdir(name: &str) -> PathBuf {
@@ -114,6 +114,18 @@ fn assert_refused(config: &TrainConfig, why: &str) {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(message.contains(why), "{message}");
+}
+
+/// Two first steps with the same draws: the pairs' parts agree, and what the loss holds beyond
+/// them (denoising part or round trips) is `factor` times larger in `heavy`.
+fn assert_extra_part_scaled(light: &StepReport, heavy: &StepReport, factor: f32) {
+    let extra = |r: &StepReport| r.loss - r.ct - r.bcm;
+    assert!(
+        (light.ct - heavy.ct).abs() <= 1e-6 * light.ct.max(1e-3),
+        "{light:?} {heavy:?}"
+    );
+    let (a, b) = (extra(light), extra(heavy));
+    assert!((b - factor * a).abs() <= 1e-3 * b, "{a} {b}");
 }
 
 fn tiny_config(data: &Path) -> TrainConfig {
@@ -552,16 +564,7 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         .unwrap()
         .step()
         .unwrap();
-    let r1 = &mixed_reports[0];
-    let (part1, part3) = (r1.loss - r1.ct - r1.bcm, r3.loss - r3.ct - r3.bcm);
-    assert!(
-        (r1.ct - r3.ct).abs() <= 1e-6 * r1.ct.max(1e-3),
-        "{r1:?} {r3:?}"
-    );
-    assert!(
-        (part3 - 3.0 * part1).abs() <= 1e-3 * part3,
-        "{part1} {part3}"
-    );
+    assert_extra_part_scaled(&mixed_reports[0], &r3, 3.0);
     let negative = TrainConfig {
         denoise_weight: f32::NAN,
         ..mixed
@@ -600,16 +603,7 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     let r3 = heavy.step().unwrap();
     heavy.save_checkpoint().unwrap();
     drop(heavy);
-    let r1 = &trip_reports[0];
-    let (trip1, trip3) = (r1.loss - r1.ct - r1.bcm, r3.loss - r3.ct - r3.bcm);
-    assert!(
-        (r1.ct - r3.ct).abs() <= 1e-6 * r1.ct.max(1e-3),
-        "{r1:?} {r3:?}"
-    );
-    assert!(
-        (trip3 - 3.0 * trip1).abs() <= 1e-3 * trip3,
-        "{trip1} {trip3}"
-    );
+    assert_extra_part_scaled(&trip_reports[0], &r3, 3.0);
     assert_eq!(
         Trainer::resume(&d.join("r3"), &device)
             .unwrap()

@@ -53,10 +53,16 @@ pub fn run(from: &Path, out: ModelOutput) -> Result<()> {
     write(&model, card, out)
 }
 
-pub fn merge(a: &Path, b: &Path, alpha: f32, out: ModelOutput, overwrite: bool) -> Result<()> {
+pub fn merge(
+    a_given: &Path,
+    b_given: &Path,
+    alpha: f32,
+    out: ModelOutput,
+    overwrite: bool,
+) -> Result<()> {
     let output = out.output.as_path();
     check_output(output)?;
-    let (a, b) = (model_file(a)?, model_file(b)?);
+    let (a, b) = (model_file(a_given)?, model_file(b_given)?);
     if !overwrite {
         let out = output.canonicalize().ok();
         if out.is_some() && [&a, &b].iter().any(|p| p.canonicalize().ok() == out) {
@@ -72,11 +78,17 @@ pub fn merge(a: &Path, b: &Path, alpha: f32, out: ModelOutput, overwrite: bool) 
         Ok(CardedModel { model, card })
     };
     let (mut first, mut second) = (load(&a)?, load(&b)?);
-    // Fine-tunes of one preset often share a name; their files tell them apart in the card.
+    // Fine-tunes of one preset often share a name; their files (or run folders) tell them
+    // apart in the card.
     if first.card.name == second.card.name {
-        for (m, path) in [(&mut first, &a), (&mut second, &b)] {
-            if let Some(stem) = path.file_stem() {
-                m.card.name = stem.to_string_lossy().into_owned();
+        for (m, given) in [(&mut first, a_given), (&mut second, b_given)] {
+            let label = if given.is_dir() {
+                given.file_name()
+            } else {
+                given.file_stem()
+            };
+            if let Some(label) = label {
+                m.card.name = label.to_string_lossy().into_owned();
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The new-run form: settings, folder choice and the measured estimate.
 
 use super::*;
+use crate::engine::train::distill::DENOISE_WEIGHT;
 
 /// Settings of a new run, as the form shows them.
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct Form {
     pub jpeg_fraction: f64,
     /// Distillation: share of crops that also train the denoising loss.
     pub denoise_share: f64,
+    /// Distillation: weight of that denoising loss against the pairs.
+    pub denoise_weight: f32,
     /// Distillation: crops per step that also train the model's own short round trip.
     pub round_trips: usize,
     /// Distillation: evaluations each way of those round trips (0: 1 or 2, drawn).
@@ -50,6 +53,7 @@ impl Default for Form {
             sample_every: 100,
             jpeg_fraction: 0.0,
             denoise_share: 0.5,
+            denoise_weight: DENOISE_WEIGHT,
             round_trips: 4,
             round_trip_nfe: 2,
             round_trip_weight: 1.0,
@@ -59,10 +63,10 @@ impl Default for Form {
 }
 
 impl Form {
-    /// Continue the shipped model (its file at `shipped`) the way its last stages were made
+    /// Continue the shipped model (its file at `shipped`) the way its last stage was made
     /// (assets/MODEL.md): its preset's crops, distillation with half the crops JPEG-damaged in
-    /// the denoising part (without them Restore would lose its compression repair), round trips,
-    /// rate 1e-4.
+    /// the denoising part (without them Restore would lose its compression repair), round trips
+    /// weighted 2 with the denoising part weighted 0.3, rate 1e-4.
     pub fn continue_shipped(&mut self, shipped: PathBuf) {
         self.continue_from = Some(shipped);
         let card = crate::engine::weights::embedded_card().ok();
@@ -75,6 +79,7 @@ impl Form {
         self.objective = Objective::Distill;
         (self.denoise_share, self.jpeg_fraction) = (0.5, 0.5);
         (self.round_trips, self.round_trip_nfe) = (4, 2);
+        (self.round_trip_weight, self.denoise_weight) = (2.0, 0.3);
         self.lr = 1e-4;
     }
 }
@@ -211,6 +216,10 @@ impl TrainingTab {
             if f.objective == Objective::Distill {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
                     .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
+                if f.denoise_share > 0.0 {
+                    ui.add(egui::Slider::new(&mut f.denoise_weight, 0.0..=2.0).text("denoising weight"))
+                        .on_hover_text("Weight of that denoising against the pairs'. Raise it with the round trip weight, or Restore slowly loses its compression repair.");
+                }
                 ui.add(egui::Slider::new(&mut f.round_trips, 0..=f.batch).text("round trips"))
                     .on_hover_text("Crops per step that also go through the model's own short round trip (inverted to 80 and generated back) and are compared with themselves: trains what a short inversion and generation cost a photo.");
                 if f.round_trips > 0 {
@@ -357,6 +366,7 @@ impl TrainingTab {
         if f.objective == Objective::Distill {
             config.teacher = f.teacher.clone();
             config.denoise_share = f.denoise_share;
+            config.denoise_weight = f.denoise_weight;
             config.round_trips = f.round_trips.min(f.batch);
             if config.round_trips > 0 {
                 config.round_trip_nfe = f.round_trip_nfe;

@@ -94,7 +94,12 @@ impl Monitor for TerminalProgress {
 /// Refuse to write over an input unless --overwrite.
 pub fn check_output(output: &Path, inputs: &[&Path], args: &EngineArgs) -> Result<()> {
     photo::OutputFormat::from_path(output)?;
-    if args.overwrite {
+    check_not_input(output, inputs, args.overwrite)
+}
+
+/// Refuse an output that is one of the inputs, unless `overwrite`.
+pub fn check_not_input(output: &Path, inputs: &[&Path], overwrite: bool) -> Result<()> {
+    if overwrite {
         return Ok(());
     }
     let out = output.canonicalize().ok();

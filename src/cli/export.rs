@@ -10,6 +10,7 @@ use bcm_studio::engine::weights::{self, ModelCard};
 use burn::tensor::Device;
 
 use super::args::ModelOutput;
+use super::common::check_not_input;
 
 /// The weights file behind `from`: a model file itself, or a run folder's newest EMA.
 fn model_file(from: &Path) -> Result<PathBuf> {
@@ -63,15 +64,7 @@ pub fn merge(
     let output = out.output.as_path();
     check_output(output)?;
     let (a, b) = (model_file(a_given)?, model_file(b_given)?);
-    if !overwrite {
-        let out = output.canonicalize().ok();
-        if out.is_some() && [&a, &b].iter().any(|p| p.canonicalize().ok() == out) {
-            bail!(
-                "{} is an input; choose another output or pass --overwrite",
-                output.display()
-            );
-        }
-    }
+    check_not_input(output, &[&a, &b], overwrite)?;
     let device = Device::flex();
     let load = |path: &Path| -> Result<CardedModel> {
         let (model, card) = weights::load_with_card(path, &device)?;

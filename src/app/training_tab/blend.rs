@@ -98,7 +98,7 @@ impl TrainingTab {
             })
         });
         std::iter::once(shipped)
-            .filter(|c| c.file.exists())
+            .filter(|_| self.shipped_model_on_disk)
             .chain(runs)
             .collect()
     }

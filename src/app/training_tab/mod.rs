@@ -81,6 +81,8 @@ pub struct TrainingTab {
     /// Where the shipped model's file is, and its teacher's when on disk (looked up once, not
     /// every frame).
     shipped_model: PathBuf,
+    /// Whether that file is on disk (the blend offers it only then).
+    shipped_model_on_disk: bool,
     shipped_teacher: Option<PathBuf>,
 }
 
@@ -139,6 +141,7 @@ impl TrainingTab {
             smoothing: 0.9,
             continue_card: None,
             shipped_model: shipped_file(SHIPPED_MODEL),
+            shipped_model_on_disk: shipped_file(SHIPPED_MODEL).exists(),
             shipped_teacher: Some(shipped_file(SHIPPED_TEACHER)).filter(|p| p.exists()),
         }
     }

@@ -795,3 +795,67 @@ fn training_tab_blends_two_runs_into_the_editor() {
     assert!(!h.state().training.message.clone().unwrap().1);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_model_file_is_loaded_from_the_menu_or_a_drop_and_a_bad_one_is_refused() {
+    use bcm_studio::engine::Bcm;
+    use bcm_studio::engine::network::UNetConfig;
+    use bcm_studio::engine::plan::Ladders;
+    use bcm_studio::engine::weights::{self, ModelCard};
+    let (d, mut h, _) = editor_with_photo("load-model");
+    let first = h.state().model.name.clone();
+
+    // A file without its card is refused; the editor keeps its model.
+    let model = Bcm::random(UNetConfig::tiny(), 9, &burn::tensor::Device::flex()).unwrap();
+    let path = d.join("fine-tune.safetensors");
+    weights::save(
+        &model,
+        &ModelCard {
+            ladders: Ladders::Plain,
+            ..ModelCard::new("loaded", UNetConfig::tiny())
+        },
+        &path,
+    )
+    .unwrap();
+    let orphan = d.join("orphan.safetensors");
+    std::fs::copy(&path, &orphan).unwrap();
+    h.state_mut().open_path(orphan);
+    wait(&mut h, "the refusal", |e| !e.busy() && errors_in(e) > 0);
+    let text = h.state().messages.last().unwrap().text.clone();
+    assert!(
+        text.contains("the model was not changed") && text.contains("orphan.json"),
+        "{text}"
+    );
+    assert_eq!(h.state().model.name, first);
+    assert!(h.state().doc.is_some(), "the photo stays open");
+
+    // A dropped model file (the path a drop takes) is loaded; the file names it.
+    h.state_mut().open_path(path);
+    wait(&mut h, "the new model", |e| e.model.name != first);
+    assert_eq!(h.state().model.name, "loaded (fine-tune.safetensors)");
+    assert_eq!(h.state().model.ladders, Ladders::Plain);
+    let told = h.state().messages.last().unwrap();
+    assert!(
+        !told.error && told.text.contains("now uses loaded"),
+        "{}",
+        told.text
+    );
+
+    // File > Model > Use the built-in model goes back to the embedded one.
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Model").hover();
+    h.run_steps(3);
+    h.get_by_label("Use the built-in model").click();
+    h.step();
+    let embedded = weights::embedded_card().unwrap();
+    wait(&mut h, "the built-in model", |e| {
+        e.model.name == embedded.name
+    });
+    assert_eq!(h.state().model.ladders, embedded.ladders);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+fn errors_in(e: &Editor) -> usize {
+    e.messages.iter().filter(|m| m.error).count()
+}

@@ -34,6 +34,10 @@ pub enum FileEvent {
     Failed {
         message: String,
     },
+    /// A model file was chosen (File > Model > Load model file…).
+    ModelPicked {
+        path: PathBuf,
+    },
     /// A dialog was answered (None: cancelled).
     Picked {
         purpose: Option<Purpose>,
@@ -90,7 +94,7 @@ impl Files {
     pub fn poll(&mut self) -> Vec<FileEvent> {
         let events: Vec<FileEvent> = self.rx.try_iter().collect();
         for e in &events {
-            if !matches!(e, FileEvent::Picked { .. }) {
+            if !matches!(e, FileEvent::Picked { .. } | FileEvent::ModelPicked { .. }) {
                 self.busy = self.busy.saturating_sub(1);
             }
         }
@@ -169,6 +173,28 @@ impl Files {
                 path,
             });
             waker();
+        });
+    }
+
+    /// Ask for a model file (`.safetensors` with its card beside it).
+    pub fn pick_model(&mut self) {
+        if !self.dialogs {
+            return;
+        }
+        let tx = self.tx.clone();
+        let waker = self.waker.clone();
+        std::thread::spawn(move || {
+            let picked = pollster::block_on(
+                rfd::AsyncFileDialog::new()
+                    .add_filter("Model weights", &["safetensors"])
+                    .pick_file(),
+            );
+            if let Some(handle) = picked {
+                let _ = tx.send(FileEvent::ModelPicked {
+                    path: handle.path().to_path_buf(),
+                });
+                waker();
+            }
         });
     }
 

@@ -1,5 +1,7 @@
 //! What the worker can be asked to do, and what it hands back.
 
+use std::path::PathBuf;
+
 use crate::engine::mask::Mask;
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::plan::Plan;
@@ -8,7 +10,7 @@ use crate::engine::sampler::{Monitor, Tiling};
 use crate::engine::tasks::{
     self, EditParams, GenerateParams, InpaintParams, Interpolator, RestoreParams,
 };
-use crate::engine::{NoiseRng, Result};
+use crate::engine::{NoiseRng, Result, weights};
 
 /// A unit of engine work.
 #[derive(Debug, Clone)]
@@ -59,6 +61,17 @@ pub enum Job {
     },
     /// Replace the worker's model (training tab "use in editor").
     SetModel(Box<Bcm>),
+    /// Read a model and make it the worker's (File > Model); the old one stays on failure.
+    LoadModel(ModelSource),
+}
+
+/// Where a model to load comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// The model built into the binary.
+    Embedded,
+    /// A `.safetensors` file with its `.json` card beside it.
+    File(PathBuf),
 }
 
 impl Job {
@@ -73,6 +86,7 @@ impl Job {
             Job::InterpolationFrame { .. } => "interpolation frame",
             Job::InterpolationStrip { .. } => "interpolation strip",
             Job::SetModel(_) => "switch model",
+            Job::LoadModel(_) => "load model",
         }
     }
 }
@@ -273,13 +287,31 @@ pub(crate) fn execute(
                 schedule: interp.generation.to_string(),
             }
         }
-        Job::SetModel(new) => {
-            *model = *new;
-            state.interpolator = None;
-            state.preview = None;
-            JobOutput::ModelChanged {
-                info: model.info.clone(),
-            }
+        Job::SetModel(new) => switch_model(model, state, *new),
+        Job::LoadModel(source) => {
+            let new = match &source {
+                ModelSource::Embedded => weights::default_model(&model.device)?,
+                ModelSource::File(path) => {
+                    let mut new = weights::load(path, &model.device)?;
+                    // Fine-tunes share their card's name; the file tells them apart (and goes
+                    // into the recipes of what it makes).
+                    if let Some(file) = path.file_name() {
+                        new.info.name = format!("{} ({})", new.info.name, file.to_string_lossy());
+                    }
+                    new
+                }
+            };
+            switch_model(model, state, new)
         }
     })
+}
+
+/// Make `new` the worker's model; what was prepared with the old one is dropped.
+fn switch_model(model: &mut Bcm, state: &mut WorkerState, new: Bcm) -> JobOutput {
+    *model = new;
+    state.interpolator = None;
+    state.preview = None;
+    JobOutput::ModelChanged {
+        info: model.info.clone(),
+    }
 }

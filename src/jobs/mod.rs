@@ -9,5 +9,5 @@ mod job;
 pub mod training;
 mod worker;
 
-pub use job::{Job, JobOutput};
+pub use job::{Job, JobOutput, ModelSource};
 pub use worker::{Event, JobId, Worker};

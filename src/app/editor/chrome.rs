@@ -95,6 +95,21 @@ impl Editor {
                         }
                     }
                 });
+                ui.menu_button("Model", |ui| {
+                    if ui
+                        .button("Load model file…")
+                        .on_hover_text(
+                            "A .safetensors model with its .json card beside it: an export, a \
+                             blend, or a run's checkpoint (or drop the file on the window).",
+                        )
+                        .clicked()
+                    {
+                        self.files.pick_model();
+                    }
+                    if ui.button("Use the built-in model").clicked() {
+                        self.load_model(ModelSource::Embedded);
+                    }
+                });
                 ui.separator();
                 let has = self.doc.is_some();
                 if ui

@@ -13,9 +13,14 @@ impl Editor {
                     self.info("cancelled; nothing was changed");
                 }
                 Event::Failed { id, message } => {
-                    self.purposes.remove(&id);
+                    let purpose = self.purposes.remove(&id);
                     self.progress = None;
-                    self.error(message);
+                    match purpose {
+                        Some(JobPurpose::Model) => {
+                            self.error(format!("the model was not changed: {message}"))
+                        }
+                        _ => self.error(message),
+                    }
                 }
                 Event::Finished { id, output } => {
                     self.progress = None;
@@ -173,6 +178,7 @@ impl Editor {
                     self.info(format!("saved {}", path.display()));
                 }
                 FileEvent::Failed { message } => self.error(message),
+                FileEvent::ModelPicked { path } => self.load_model(ModelSource::File(path)),
                 FileEvent::Picked { path: None, .. } => self.pending_save = None,
                 FileEvent::Picked {
                     purpose: Some(purpose),

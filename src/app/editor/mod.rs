@@ -29,7 +29,7 @@ use crate::engine::planar::Planar;
 use crate::engine::sampler::{Progress, Tiling};
 use crate::engine::schedule::SIGMA_MIN;
 use crate::engine::tasks::{EditParams, GenerateParams, InpaintParams, RestoreParams};
-use crate::jobs::{Event, Job, JobId, JobOutput, Worker};
+use crate::jobs::{Event, Job, JobId, JobOutput, ModelSource, Worker};
 use crate::photo::{Photo, Recipe, SaveOptions};
 
 /// How the editor starts.
@@ -168,9 +168,23 @@ impl Editor {
         });
     }
 
-    /// Open a photo (decoded in the background).
+    /// Open a photo (decoded in the background), or switch to a model file
+    /// (`.safetensors`, e.g. dropped on the window).
     pub fn open_path(&mut self, path: PathBuf) {
-        self.files.load(path, Purpose::Document);
+        let is_model = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+        if is_model {
+            self.load_model(ModelSource::File(path));
+        } else {
+            self.files.load(path, Purpose::Document);
+        }
+    }
+
+    /// Switch the editor to another model, read on the worker; the current one stays if the
+    /// file is not a usable model.
+    pub fn load_model(&mut self, source: ModelSource) {
+        self.submit(Job::LoadModel(source), JobPurpose::Model);
     }
 
     /// Whether a job is running.

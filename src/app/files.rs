@@ -150,14 +150,25 @@ impl Files {
         );
     }
 
-    /// Ask for a file to open.
-    pub fn pick_open(&mut self, purpose: Purpose) {
+    /// Show a native dialog on its own thread (it blocks until answered) and send the event
+    /// made from its answer, if any.
+    fn dialog(&self, ask: impl FnOnce() -> Option<FileEvent> + Send + 'static) {
         if !self.dialogs {
             return;
         }
         let tx = self.tx.clone();
         let waker = self.waker.clone();
         std::thread::spawn(move || {
+            if let Some(event) = ask() {
+                let _ = tx.send(event);
+                waker();
+            }
+        });
+    }
+
+    /// Ask for a file to open.
+    pub fn pick_open(&mut self, purpose: Purpose) {
+        self.dialog(move || {
             let path = pollster::block_on(
                 rfd::AsyncFileDialog::new()
                     .add_filter(
@@ -167,46 +178,32 @@ impl Files {
                     .pick_file(),
             )
             .map(|h| h.path().to_path_buf());
-            let _ = tx.send(FileEvent::Picked {
+            Some(FileEvent::Picked {
                 purpose: Some(purpose),
                 save: None,
                 path,
-            });
-            waker();
+            })
         });
     }
 
     /// Ask for a model file (`.safetensors` with its card beside it).
     pub fn pick_model(&mut self) {
-        if !self.dialogs {
-            return;
-        }
-        let tx = self.tx.clone();
-        let waker = self.waker.clone();
-        std::thread::spawn(move || {
+        self.dialog(|| {
             let picked = pollster::block_on(
                 rfd::AsyncFileDialog::new()
                     .add_filter("Model weights", &["safetensors"])
                     .pick_file(),
             );
-            if let Some(handle) = picked {
-                let _ = tx.send(FileEvent::ModelPicked {
-                    path: handle.path().to_path_buf(),
-                });
-                waker();
-            }
+            picked.map(|h| FileEvent::ModelPicked {
+                path: h.path().to_path_buf(),
+            })
         });
     }
 
     /// Ask where to save.
     pub fn pick_save(&mut self, kind: SaveKind, suggested: &str) {
-        if !self.dialogs {
-            return;
-        }
-        let tx = self.tx.clone();
-        let waker = self.waker.clone();
         let suggested = suggested.to_string();
-        std::thread::spawn(move || {
+        self.dialog(move || {
             let path = pollster::block_on(
                 rfd::AsyncFileDialog::new()
                     .add_filter("PNG", &["png"])
@@ -216,12 +213,11 @@ impl Files {
                     .save_file(),
             )
             .map(|h| h.path().to_path_buf());
-            let _ = tx.send(FileEvent::Picked {
+            Some(FileEvent::Picked {
                 purpose: None,
                 save: Some(kind),
                 path,
-            });
-            waker();
+            })
         });
     }
 

@@ -727,8 +727,8 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
         (f.jpeg_fraction, f.round_trips, f.round_trip_nfe),
         (0.5, 4, 2)
     );
-    // Its last stage weighted the round trips 2 and the denoising part 0.3.
-    assert_eq!((f.round_trip_weight, f.denoise_weight), (2.0, 0.3));
+    // Its last run weighted the round trips 8 and the denoising part 1.2.
+    assert_eq!((f.round_trip_weight, f.denoise_weight), (8.0, 1.2));
     assert!(h.query_all_by_label("denoising weight").next().is_some());
     assert_eq!(
         f.teacher.as_deref(),

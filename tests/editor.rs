@@ -668,6 +668,13 @@ fn interpolation_frames_can_come_down_a_ladder() {
             .any(|m| m.text.contains("both pictures inverted (16 NFE)")),
         "two inversions of 8 hops"
     );
+    // Another model drops both latents: the panel asks for the inversion again.
+    let before = h.state().model.name.clone();
+    h.state_mut()
+        .load_model(bcm_studio::jobs::ModelSource::Embedded);
+    wait(&mut h, "the model swap", |e| e.model.name != before);
+    assert!(!h.state().interp.ready);
+    assert!(h.query_by_label("Invert both").is_some());
     std::fs::remove_dir_all(&d).unwrap();
 }
 

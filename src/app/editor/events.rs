@@ -108,6 +108,8 @@ impl Editor {
             (_, JobOutput::ModelChanged { info }) => {
                 self.info(format!("the editor now uses {}", info.name));
                 self.timeline.set_ladders(info.ladders);
+                // The worker dropped the latents the old model made: invert again.
+                self.interp.invalidate();
                 self.model = info;
             }
             (_, other) => self.error(format!(

@@ -122,6 +122,7 @@ impl TrainingTab {
         dialogs: bool,
     ) -> Self {
         let past = scan_runs(&runs_dir);
+        let shipped_model = shipped_file(SHIPPED_MODEL);
         Self {
             dialogs,
             folder_pick: None,
@@ -140,8 +141,8 @@ impl TrainingTab {
             for_editor: None,
             smoothing: 0.9,
             continue_card: None,
-            shipped_model: shipped_file(SHIPPED_MODEL),
-            shipped_model_on_disk: shipped_file(SHIPPED_MODEL).exists(),
+            shipped_model_on_disk: shipped_model.exists(),
+            shipped_model,
             shipped_teacher: Some(shipped_file(SHIPPED_TEACHER)).filter(|p| p.exists()),
         }
     }

@@ -525,6 +525,8 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert!(h.query_all_by_label("round trip weight").count() > 0);
     h.state_mut().training.form.round_trip_weight = 2.5;
     h.run_steps(1);
+    h.get_by_label("2 or 4").click();
+    h.run_steps(1);
     h.get_by_label("Start").click();
     h.step();
     wait(&mut h, "distillation steps", |e| {
@@ -544,7 +546,7 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(config["paths"], 1);
     assert_eq!(config["denoise_share"], 0.5);
     assert_eq!(config["round_trips"], 4);
-    assert_eq!(config["round_trip_nfe"], 2);
+    assert_eq!(config["round_trip_lengths"], serde_json::json!([2, 4]));
     assert_eq!(config["round_trip_weight"], 2.5);
     assert_eq!(config["teacher"], weights::SHIPPED_TEACHER);
     // The run keeps its own copy of the teacher, which the tab then offers too.
@@ -731,8 +733,12 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
     assert_eq!((f.preset.as_str(), f.batch, f.patch), ("photo", 12, 64));
     assert_eq!(f.objective, Objective::Distill);
     assert_eq!(
-        (f.jpeg_fraction, f.round_trips, f.round_trip_nfe),
-        (0.5, 4, 2)
+        (
+            f.jpeg_fraction,
+            f.round_trips,
+            f.round_trip_lengths.as_slice()
+        ),
+        (0.5, 4, [2].as_slice())
     );
     // Its last run weighted the round trips 8 and the denoising part 1.2.
     assert_eq!((f.round_trip_weight, f.denoise_weight), (8.0, 1.2));

@@ -616,12 +616,40 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         ..trips.clone()
     };
     assert_refused(&negative, "weight must be a number");
-    // Round trips longer than the trained ones are refused.
+    // Round trips longer than the trained ones are refused, set alone or drawn from.
     let too_long = TrainConfig {
-        round_trip_nfe: 3,
+        round_trip_nfe: 5,
         ..trips.clone()
     };
-    assert_refused(&too_long, "1 to 2 evaluations");
+    assert_refused(&too_long, "1 to 4 evaluations");
+    let mut drawn_too_long = trips.clone();
+    drawn_too_long.set_round_trip_choices(&[2, 5]);
+    assert_refused(&drawn_too_long, "1 to 4 evaluations");
+    // Lengths drawn from are kept with the run; one length is kept as before.
+    let mut longer = trips.clone();
+    longer.set_round_trip_choices(&[2, 4]);
+    assert_eq!(
+        (longer.round_trip_nfe, longer.round_trip_choices()),
+        (0, vec![2, 4])
+    );
+    let mut long = Trainer::start(longer, &d.join("r24"), &device).unwrap();
+    let r24 = long.step().unwrap();
+    assert!(r24.loss > (r24.ct + r24.bcm) * 1.0001, "{r24:?}");
+    long.save_checkpoint().unwrap();
+    drop(long);
+    let resumed = Trainer::resume(&d.join("r24"), &device).unwrap();
+    assert_eq!(resumed.config.round_trip_choices(), vec![2, 4]);
+    let mut one = trips.clone();
+    one.set_round_trip_choices(&[3]);
+    assert_eq!((one.round_trip_nfe, one.round_trip_lengths.len()), (3, 0));
+    assert_eq!(
+        TrainConfig {
+            round_trip_nfe: 0,
+            ..one
+        }
+        .round_trip_choices(),
+        vec![1, 2]
+    );
     // Round trips belong to distillation only.
     let misplaced = TrainConfig {
         objective: Objective::Denoise,

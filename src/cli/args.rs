@@ -256,14 +256,14 @@ pub enum Command {
         #[arg(long)]
         teacher: Option<PathBuf>,
         /// Distillation: crops per step that also train the model's own round trip (inverted
-        /// to 80 with its 1- or 2-evaluation plain ladder and generated back, compared with the
-        /// crop), which weighs errors by what they cost a reconstruction.
+        /// to 80 with its plain ladder of a few evaluations and generated back, compared with
+        /// the crop), which weighs errors by what they cost a reconstruction.
         #[arg(long)]
         round_trips: Option<usize>,
-        /// Distillation: evaluations each way of those round trips, 1 or 2 (default: one of
-        /// the two, drawn at every step).
-        #[arg(long)]
-        round_trip_nfe: Option<usize>,
+        /// Distillation: evaluations each way of those round trips, 1 to 4; several (e.g.
+        /// 2,4) are drawn from at every step (default: 1 or 2, drawn).
+        #[arg(long, value_delimiter = ',')]
+        round_trip_nfe: Option<Vec<usize>>,
         /// Distillation: weight of the round trips' squared error against the pairs' loss
         /// (default 1); more favours reconstruction over following the teacher's ODE.
         #[arg(long)]

@@ -205,7 +205,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             config.round_trips = v;
         }
         if let Some(v) = round_trip_nfe {
-            config.round_trip_nfe = v;
+            config.set_round_trip_choices(&v);
         }
         if let Some(v) = round_trip_weight {
             config.round_trip_weight = v;

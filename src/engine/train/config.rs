@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::distill::DENOISE_WEIGHT;
 use super::error::TrainError;
-use super::round_trip::{MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
+use super::round_trip::{DRAWN_ROUND_TRIP_NFE, MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
 use crate::engine::network::UNetConfig;
 use crate::engine::plan::Ladders;
 
@@ -102,14 +102,18 @@ pub struct TrainConfig {
     #[serde(default)]
     pub teacher: Option<PathBuf>,
     /// Distillation only: crops per step that also train the model's own short round trip
-    /// (inverted to σ_max with its plain ladder of 1 or 2 evaluations and generated back, the
+    /// (inverted to σ_max with its plain ladder of a few evaluations and generated back, the
     /// gradient through every hop; see [`round_trip`](super::round_trip)).
     #[serde(default)]
     pub round_trips: usize,
-    /// Distillation only: evaluations each way of those round trips, 1 or 2; 0 draws one of
-    /// the two at every step.
+    /// Distillation only: evaluations each way of those round trips, 1 to
+    /// [`MAX_ROUND_TRIP_NFE`]; 0 draws 1 or 2 at every step.
     #[serde(default)]
     pub round_trip_nfe: usize,
+    /// Distillation only: the lengths a round trip's is drawn from at every step (e.g. 2 and
+    /// 4, so that longer ladders are trained too); when set it replaces `round_trip_nfe`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub round_trip_lengths: Vec<usize>,
     /// Distillation only: weight of the round-trip loss against the pairs' part.
     #[serde(default = "default_round_trip_weight")]
     pub round_trip_weight: f32,
@@ -168,6 +172,7 @@ impl TrainConfig {
             teacher: None,
             round_trips: 0,
             round_trip_nfe: 0,
+            round_trip_lengths: Vec::new(),
             round_trip_weight: ROUND_TRIP_WEIGHT,
             denoise_weight: DENOISE_WEIGHT,
         })
@@ -228,7 +233,10 @@ impl TrainConfig {
             if self.round_trips > self.batch {
                 return bad("round trips per step must be at most the batch size");
             }
-            if self.round_trip_nfe > MAX_ROUND_TRIP_NFE {
+            let lengths = self.round_trip_lengths.iter();
+            if self.round_trip_nfe > MAX_ROUND_TRIP_NFE
+                || lengths.clone().any(|&n| n == 0 || n > MAX_ROUND_TRIP_NFE)
+            {
                 return bad(&format!(
                     "round trips take 1 to {MAX_ROUND_TRIP_NFE} evaluations each way (0: drawn)"
                 ));
@@ -241,10 +249,30 @@ impl TrainConfig {
             }
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");
-        } else if self.round_trips > 0 || self.round_trip_nfe > 0 {
+        } else if self.round_trips > 0
+            || self.round_trip_nfe > 0
+            || !self.round_trip_lengths.is_empty()
+        {
             return bad("round trips apply to distillation only");
         }
         Ok(())
+    }
+
+    /// The round trips' lengths (evaluations each way) one is drawn from at every step.
+    pub fn round_trip_choices(&self) -> Vec<usize> {
+        match (self.round_trip_lengths.is_empty(), self.round_trip_nfe) {
+            (false, _) => self.round_trip_lengths.clone(),
+            (true, 0) => (1..=DRAWN_ROUND_TRIP_NFE).collect(),
+            (true, n) => vec![n],
+        }
+    }
+
+    /// Set the round trips' lengths: one is kept at every step, several are drawn from.
+    pub fn set_round_trip_choices(&mut self, lengths: &[usize]) {
+        match lengths {
+            [n] => (self.round_trip_nfe, self.round_trip_lengths) = (*n, Vec::new()),
+            _ => (self.round_trip_nfe, self.round_trip_lengths) = (0, lengths.to_vec()),
+        }
     }
 
     /// Learning rate at a step (linear warm-up, then constant).

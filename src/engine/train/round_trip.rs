@@ -1,5 +1,5 @@
 //! The model's own short round trips as a loss: invert crops to σ_max with its plain ladder of
-//! one or two evaluations and generate them back the same way, the gradient flowing through
+//! a few evaluations and generate them back the same way, the gradient flowing through
 //! every hop, and compare with the crops. For a model that follows the ODE exactly the round
 //! trip returns the photo, so this term agrees with the distillation pairs at their optimum;
 //! it weighs the errors the pairs leave by what they cost a reconstruction — errors of the
@@ -16,7 +16,10 @@ use crate::engine::schedule::SIGMA_MAX;
 
 /// Longest round trip trained (evaluations each way): every hop keeps its activations for the
 /// backward pass, so the cost grows with it.
-pub const MAX_ROUND_TRIP_NFE: usize = 2;
+pub const MAX_ROUND_TRIP_NFE: usize = 4;
+
+/// Round trips of 1 to this many evaluations each way are drawn when no length is set.
+pub const DRAWN_ROUND_TRIP_NFE: usize = 2;
 
 /// Default weight of the round-trip loss against the pairs' part (`round_trip_weight`): its
 /// mean squared error (about 0.03 at stage 3's 2 + 2 reconstruction, in the network's [−1, 1]
@@ -81,19 +84,20 @@ pub fn round_trip_error(
     Ok((back - x0).square().mean().reshape([1]))
 }
 
-/// [`round_trip_error`] of a round trip of `nfe` evaluations each way, or with 0 of 1 to
-/// [`MAX_ROUND_TRIP_NFE`] (drawn).
+/// [`round_trip_error`] of a round trip whose evaluations each way are drawn from `lengths`
+/// (one length is kept without a draw).
 pub fn round_trip_loss(
     net: &UNet,
     x0: Tensor<4>,
     z: Tensor<4>,
-    nfe: usize,
+    lengths: &[usize],
     rng: &mut impl Rng,
     dropout_seed: u64,
 ) -> Result<Tensor<1>, TrainError> {
-    let nfe = match nfe {
-        0 => rng.random_range(1..=MAX_ROUND_TRIP_NFE),
-        n => n,
+    let nfe = match lengths {
+        [] => return Err(TrainError::Setting("no round trip length".into())),
+        [n] => *n,
+        _ => lengths[rng.random_range(0..lengths.len())],
     };
     round_trip_error(net, nfe, x0, z, dropout_seed)
 }
@@ -157,16 +161,48 @@ mod tests {
         let (one, two) = (error(1), error(2));
         assert!((one - two).abs() > 1e-6 * one.abs(), "{one} {two}");
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let mut loss = |nfe| -> f32 {
-            round_trip_loss(&net, x0.clone(), z.clone(), nfe, &mut rng, 0)
+        let mut loss = |lengths: &[usize]| -> f32 {
+            round_trip_loss(&net, x0.clone(), z.clone(), lengths, &mut rng, 0)
                 .unwrap()
                 .into_scalar()
         };
         for _ in 0..6 {
-            assert_eq!(loss(2), two);
+            assert_eq!(loss(&[2]), two);
         }
-        let drawn: Vec<f32> = (0..16).map(|_| loss(0)).collect();
+        let drawn: Vec<f32> = (0..16).map(|_| loss(&[1, 2])).collect();
         assert!(drawn.contains(&one) && drawn.contains(&two), "{drawn:?}");
+        let four = error(4);
+        let longer: Vec<f32> = (0..16).map(|_| loss(&[2, 4])).collect();
+        assert!(
+            longer.contains(&two) && longer.contains(&four) && !longer.contains(&one),
+            "{longer:?}"
+        );
+        assert!(loss_refused(&net, &[]));
+    }
+
+    fn loss_refused(net: &UNet, lengths: &[usize]) -> bool {
+        let device = Device::flex();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        round_trip_loss(
+            net,
+            batch(1, &device),
+            batch(2, &device),
+            lengths,
+            &mut rng,
+            0,
+        )
+        .is_err()
+    }
+
+    #[test]
+    fn the_four_step_round_trip_climbs_and_comes_down_the_same_rungs() {
+        let plan = round_trip_plan(4).unwrap();
+        let levels = plan.levels();
+        assert_eq!(plan.nfe(), 8);
+        assert_eq!(levels[4], SIGMA_MAX);
+        for k in 1..4 {
+            assert_eq!(levels[4 - k], levels[4 + k], "{levels:?}");
+        }
     }
 
     #[test]

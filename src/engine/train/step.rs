@@ -24,8 +24,8 @@ pub(super) struct Teacher {
     pub paths: usize,
     pub denoise_share: f64,
     pub round_trips: usize,
-    /// Evaluations each way of a round trip; 0 draws them.
-    pub round_trip_nfe: usize,
+    /// Evaluations each way a round trip's are drawn from.
+    pub round_trip_lengths: Vec<usize>,
     /// Weight of the round-trip loss against the pairs'.
     pub round_trip_weight: f32,
     /// Weight of the denoising part against the pairs'.
@@ -40,7 +40,7 @@ impl Teacher {
             paths: config.paths,
             denoise_share: config.denoise_share,
             round_trips: config.round_trips,
-            round_trip_nfe: config.round_trip_nfe,
+            round_trip_lengths: config.round_trip_choices(),
             round_trip_weight: config.round_trip_weight,
             denoise_weight: config.denoise_weight,
         }
@@ -156,7 +156,7 @@ fn distillation_loss(
             net,
             first(&x0),
             first(&z),
-            teacher.round_trip_nfe,
+            &teacher.round_trip_lengths,
             rng,
             seed ^ 0x7219,
         )?)

@@ -22,6 +22,11 @@ fn tempdir(name: &str) -> PathBuf {
 }
 
 fn harness(runs: PathBuf) -> Harness<'static, Editor> {
+    harness_opening(runs, None)
+}
+
+/// An editor started as `bcm-studio OPEN` starts it.
+fn harness_opening(runs: PathBuf, open: Option<PathBuf>) -> Harness<'static, Editor> {
     Harness::builder()
         .with_size([1280.0, 820.0])
         .build_eframe(move |cc| {
@@ -32,7 +37,7 @@ fn harness(runs: PathBuf) -> Harness<'static, Editor> {
                     tiling: Tiling::default(),
                     config_dir: None,
                     dialogs: false,
-                    open: None,
+                    open,
                     device_note: "CPU (test)".into(),
                     runs_dir: runs,
                 },
@@ -658,6 +663,7 @@ fn interpolation_frames_can_come_down_a_ladder() {
             .nfe(),
         9
     );
+    assert!(h.query_by_label("Press Invert both.").is_some());
     h.get_by_label("Invert both").click();
     h.step();
     wait(&mut h, "the first frame", |e| {
@@ -676,7 +682,8 @@ fn interpolation_frames_can_come_down_a_ladder() {
         .load_model(bcm_studio::jobs::ModelSource::Embedded);
     wait(&mut h, "the model swap", |e| e.model.name != before);
     assert!(!h.state().interp.ready);
-    assert!(h.query_by_label("Invert both").is_some());
+    h.run_steps(2);
+    assert!(h.query_by_label("Press Invert both.").is_some());
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -866,6 +873,27 @@ fn a_model_file_is_loaded_from_the_menu_or_a_drop_and_a_bad_one_is_refused() {
         e.model.name == embedded.name
     });
     assert_eq!(h.state().model.ladders, embedded.ladders);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_model_file_named_on_the_command_line_becomes_the_model() {
+    use bcm_studio::engine::Bcm;
+    use bcm_studio::engine::network::UNetConfig;
+    use bcm_studio::engine::weights::{self, ModelCard};
+    let d = tempdir("open-model");
+    let model = Bcm::random(UNetConfig::tiny(), 4, &burn::tensor::Device::flex()).unwrap();
+    let path = d.join("run.safetensors");
+    weights::save(&model, &ModelCard::new("mine", UNetConfig::tiny()), &path).unwrap();
+    let mut h = harness_opening(d.join("runs"), Some(path));
+    wait(&mut h, "the named model", |e| {
+        e.model.name == "mine (run.safetensors)"
+    });
+    assert!(
+        h.state().doc.is_none(),
+        "a model file is not opened as a picture"
+    );
+    assert_eq!(errors_in(h.state()), 0);
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -61,6 +61,16 @@ fn full(p: &Planar) -> Rect {
     }
 }
 
+/// What to do next, shown where the frame will be until there is one.
+fn next_step_hint(has_first: bool, has_second: bool, ready: bool) -> &'static str {
+    match (has_first, has_second, ready) {
+        (false, _, _) => "Open a photo (A) first.",
+        (true, false, _) => "Choose B, then press Invert both.",
+        (true, true, false) => "Press Invert both.",
+        (true, true, true) => "Move the slider to make a frame.",
+    }
+}
+
 /// Subsampling factor for previews while dragging: about 256² pixels.
 pub fn preview_scale(width: usize, height: usize) -> usize {
     let px = (width * height) as f64;
@@ -248,11 +258,7 @@ impl InterpolationPanel {
                 _ => {
                     ui.colored_label(
                         Color32::GRAY,
-                        if first.is_some() {
-                            "Choose B and invert both."
-                        } else {
-                            "Open a photo (A) first."
-                        },
+                        next_step_hint(first.is_some(), self.second.is_some(), self.ready),
                     );
                 }
             }
@@ -270,6 +276,16 @@ impl InterpolationPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hint_names_the_step_that_is_still_missing() {
+        assert_eq!(next_step_hint(false, true, true), "Open a photo (A) first.");
+        assert!(next_step_hint(true, false, false).starts_with("Choose B"));
+        // B is chosen: only the inversion is left (the hint used to ask for B again).
+        let hint = next_step_hint(true, true, false);
+        assert!(!hint.contains("Choose B") && hint.contains("Invert both"));
+        assert!(next_step_hint(true, true, true).contains("slider"));
+    }
 
     #[test]
     fn default_frames_retrace_the_inversion_of_a_model_that_follows_the_ode() {

@@ -14,7 +14,7 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Photo to open in the editor.
+    /// Photo to open in the editor (a .safetensors model file is loaded as the model instead).
     pub open: Option<PathBuf>,
 }
 

@@ -117,10 +117,7 @@ impl Editor {
         let model = options.model.info.clone();
         let device = options.model.device.clone();
         let worker = Worker::spawn(options.model, options.tiling, waker.clone());
-        let mut files = Files::new(options.config_dir, options.dialogs, waker.clone());
-        if let Some(path) = options.open {
-            files.load(path, Purpose::Document);
-        }
+        let files = Files::new(options.config_dir, options.dialogs, waker.clone());
         let training = TrainingTab::new(
             options.runs_dir,
             device,
@@ -128,7 +125,7 @@ impl Editor {
             waker,
             options.dialogs,
         );
-        Self {
+        let mut editor = Self {
             doc: None,
             canvas: Canvas::default(),
             timeline: Timeline::for_ladders(model.ladders),
@@ -149,7 +146,12 @@ impl Editor {
             save_quality: 92,
             save_as_requested: false,
             pending_document: None,
+        };
+        // A model file named on the command line is loaded like a dropped one.
+        if let Some(path) = options.open {
+            editor.open_path(path);
         }
+        editor
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

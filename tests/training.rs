@@ -704,3 +704,58 @@ fn the_shipped_model_goes_on_distilling_from_the_shipped_teacher() {
     assert!(own * 5.0 < strange, "{own} vs {strange}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn validation_logs_the_round_trips_at_one_two_and_four_nfe() {
+    use bcm_studio::engine::train::driver::{self, Control, Event, Request};
+    use bcm_studio::engine::train::validate;
+    struct Collect(Vec<Event>);
+    impl Control for Collect {
+        fn next_request(&mut self) -> Request {
+            Request::Continue
+        }
+        fn event(&mut self, event: Event) {
+            self.0.push(event);
+        }
+    }
+    let d = tempdir("validation");
+    photo_folder(&d.join("photos"), 12);
+    let device = Device::flex();
+    let mut config = tiny_config(&d.join("photos"));
+    config.validate_every = 2;
+    let mut trainer = Trainer::start(config, &d.join("run"), &device).unwrap();
+    let mut seen = Collect(Vec::new());
+    driver::drive(&mut trainer, 4, &mut seen).unwrap();
+    let reports: Vec<_> = seen
+        .0
+        .iter()
+        .filter_map(|e| match e {
+            Event::Validation(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reports.iter().map(|v| v.step).collect::<Vec<_>>(), [2, 4]);
+    // The log holds the same numbers, the 4-NFE round trip among them.
+    let log = std::fs::read_to_string(d.join("run/val.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (line, v) in lines.iter().zip(&reports) {
+        for (key, value) in [
+            ("psnr_nfe1", v.psnr_nfe1),
+            ("psnr_nfe2", v.psnr_nfe2),
+            ("psnr_nfe4", v.psnr_nfe4),
+        ] {
+            assert!(value.is_finite() && value > 0.0, "{key} {value}");
+            let logged = line[key].as_f64().unwrap();
+            assert!((logged - value).abs() < 1e-9, "{key}: {logged} vs {value}");
+        }
+    }
+    let val = driver::validation_images(&trainer).unwrap();
+    let (four, _) = validate::reconstruction(trainer.ema_model(), &val, 4, 0).unwrap();
+    assert_eq!(reports[1].psnr_nfe4, four);
+    assert_ne!(reports[1].psnr_nfe4, reports[1].psnr_nfe2);
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -56,8 +56,14 @@ impl Control for Terminal {
                 }
             }
             Event::Validation(v) => eprintln!(
-                "validation at {}: reconstruction PSNR {:.2} dB (NFE 1), {:.2} dB (NFE 2), SSIM {:.3}; denoising from σ 0.2: {:.2} dB; inversion reaches σ {:.1} of 80",
-                v.step, v.psnr_nfe1, v.psnr_nfe2, v.ssim_nfe2, v.psnr_denoise, v.inversion_sigma
+                "validation at {}: reconstruction PSNR {:.2} dB (NFE 1), {:.2} dB (NFE 2, SSIM {:.3}), {:.2} dB (NFE 4); denoising from σ 0.2: {:.2} dB; inversion reaches σ {:.1} of 80",
+                v.step,
+                v.psnr_nfe1,
+                v.psnr_nfe2,
+                v.ssim_nfe2,
+                v.psnr_nfe4,
+                v.psnr_denoise,
+                v.inversion_sigma
             ),
             Event::Checkpoint { step, dir } => eprintln!("checkpoint {step}: {}", dir.display()),
             Event::Samples { path, .. } => eprintln!("samples: {}", path.display()),

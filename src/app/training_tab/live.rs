@@ -103,9 +103,10 @@ impl TrainingTab {
                     p.line(Line::new(second, PlotPoints::from(smooth(&bcm, k))));
                 }
             });
-        let (p1, p2, pd) = (
+        let (p1, p2, p4, pd) = (
             self.live.psnr1.clone(),
             self.live.psnr2.clone(),
+            self.live.psnr4.clone(),
             self.live.psnr_denoise.clone(),
         );
         Plot::new("psnr")
@@ -121,6 +122,10 @@ impl TrainingTab {
                 p.line(Line::new(
                     "reconstruction PSNR, NFE 2",
                     PlotPoints::from(p2),
+                ));
+                p.line(Line::new(
+                    "reconstruction PSNR, NFE 4",
+                    PlotPoints::from(p4),
                 ));
                 p.line(Line::new("denoising PSNR from σ 0.2", PlotPoints::from(pd)));
             });

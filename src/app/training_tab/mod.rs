@@ -44,6 +44,7 @@ struct Live {
     bcm: Vec<[f64; 2]>,
     psnr1: Vec<[f64; 2]>,
     psnr2: Vec<[f64; 2]>,
+    psnr4: Vec<[f64; 2]>,
     psnr_denoise: Vec<[f64; 2]>,
     /// Latest noise level the one-hop inversion reaches (80 when exact).
     inversion_sigma: Option<f64>,
@@ -320,6 +321,7 @@ impl TrainingTab {
                 TrainingEvent::Progress(TrainEvent::Validation(v)) => {
                     self.live.psnr1.push([v.step as f64, v.psnr_nfe1]);
                     self.live.psnr2.push([v.step as f64, v.psnr_nfe2]);
+                    self.live.psnr4.push([v.step as f64, v.psnr_nfe4]);
                     self.live.psnr_denoise.push([v.step as f64, v.psnr_denoise]);
                     self.live.inversion_sigma = Some(v.inversion_sigma);
                 }

@@ -287,6 +287,8 @@ pub struct ValReport {
     pub psnr_nfe1: f64,
     pub psnr_nfe2: f64,
     pub ssim_nfe2: f64,
+    /// The 4-NFE round trip: a model trained on short round trips can fall behind there.
+    pub psnr_nfe4: f64,
     /// PSNR of one-step denoising from σ = 0.2 (what restoration relies on).
     pub psnr_denoise: f64,
     /// Noise level the one-hop inversion to 80 reaches (see [`inversion_level`]).
@@ -339,11 +341,13 @@ pub fn denoising(model: &Bcm, images: &[Planar], sigma: f32) -> EngineResult<f64
 pub fn validation(model: &Bcm, val: &[Planar], step: u64) -> EngineResult<ValReport> {
     let (p1, _) = reconstruction(model, val, 1, 0)?;
     let (p2, s2) = reconstruction(model, val, 2, 0)?;
+    let (p4, _) = reconstruction(model, val, 4, 0)?;
     Ok(ValReport {
         step,
         psnr_nfe1: p1,
         psnr_nfe2: p2,
         ssim_nfe2: s2,
+        psnr_nfe4: p4,
         psnr_denoise: denoising(model, val, 0.2)?,
         inversion_sigma: inversion_level(model, val)?,
         images: val.len(),

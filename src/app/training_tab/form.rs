@@ -66,7 +66,7 @@ impl Form {
     /// Continue the shipped model (its file at `shipped`) the way its last stage was made
     /// (assets/MODEL.md): its preset's crops, distillation with half the crops JPEG-damaged in
     /// the denoising part (without them Restore would lose its compression repair), round trips
-    /// weighted 8 with the denoising part weighted 1.2, rate 1e-4.
+    /// of 2 or 4 NFE weighted 8 with the denoising part weighted 1.2, rate 1e-4.
     pub fn continue_shipped(&mut self, shipped: PathBuf) {
         self.continue_from = Some(shipped);
         let card = crate::engine::weights::embedded_card().ok();
@@ -78,7 +78,7 @@ impl Form {
         }
         self.objective = Objective::Distill;
         (self.denoise_share, self.jpeg_fraction) = (0.5, 0.5);
-        (self.round_trips, self.round_trip_lengths) = (4, vec![2]);
+        (self.round_trips, self.round_trip_lengths) = (4, vec![2, 4]);
         (self.round_trip_weight, self.denoise_weight) = (8.0, 1.2);
         self.lr = 1e-4;
     }

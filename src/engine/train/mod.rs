@@ -11,6 +11,7 @@ pub mod driver;
 pub mod ema;
 pub mod error;
 pub mod loss;
+pub mod metrics;
 pub mod round_trip;
 mod start;
 pub mod step;

@@ -233,10 +233,8 @@ impl TrainConfig {
             if self.round_trips > self.batch {
                 return bad("round trips per step must be at most the batch size");
             }
-            let lengths = self.round_trip_lengths.iter();
-            if self.round_trip_nfe > MAX_ROUND_TRIP_NFE
-                || lengths.clone().any(|&n| n == 0 || n > MAX_ROUND_TRIP_NFE)
-            {
+            let choices = self.round_trip_choices();
+            if choices.iter().any(|&n| n == 0 || n > MAX_ROUND_TRIP_NFE) {
                 return bad(&format!(
                     "round trips take 1 to {MAX_ROUND_TRIP_NFE} evaluations each way (0: drawn)"
                 ));

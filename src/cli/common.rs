@@ -163,16 +163,6 @@ pub fn finish_task(
     Ok(())
 }
 
-/// Peak signal-to-noise ratio of two [-1, 1] images, in dB.
-pub fn psnr(a: &Planar, b: &Planar) -> f64 {
-    let mse = a.mse(b) / 4.0; // [-1, 1] → [0, 1]
-    if mse <= 0.0 {
-        f64::INFINITY
-    } else {
-        -10.0 * mse.log10()
-    }
-}
-
 /// A latent written by `invert`: the tensor plus its level and recipe.
 pub struct LatentFile {
     pub latent: Planar,

@@ -7,14 +7,15 @@ use bcm_studio::engine::planar::latent_preview;
 use bcm_studio::engine::tasks::{
     self, EditParams, InpaintParams, MaskedContent, Renoise, RestoreParams,
 };
+use bcm_studio::engine::train::metrics::psnr;
 use bcm_studio::engine::{GenerationPreset, Plan};
 use bcm_studio::photo::{self, Recipe};
 use serde_json::json;
 
 use super::args::Command;
 use super::common::{
-    Session, TerminalProgress, check_output, finish_task, load_latent, load_photo, psnr,
-    save_latent, write_result,
+    Session, TerminalProgress, check_output, finish_task, load_latent, load_photo, save_latent,
+    write_result,
 };
 
 pub fn preset(nfe: usize) -> Result<GenerationPreset> {

@@ -435,6 +435,46 @@ fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is()
 }
 
 #[test]
+fn a_distillation_from_the_cli_starts_like_the_train_tab_unless_told_otherwise() {
+    let d = tempdir("distill-defaults");
+    std::fs::create_dir_all(d.join("photos")).unwrap();
+    for k in 0..3 {
+        save(&photo(96, 80), &d.join(format!("photos/p{k}.png")));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = |run: &str, extra: &[&str]| -> serde_json::Value {
+        let out = d.join(run).display().to_string();
+        let mut args = vec!["train", "--objective", "distill", "--data"];
+        let photos = d.join("photos").display().to_string();
+        let (init, teacher) = (
+            root.join(bcm_studio::engine::weights::SHIPPED_MODEL),
+            root.join(bcm_studio::engine::weights::SHIPPED_TEACHER),
+        );
+        let (init, teacher) = (init.display().to_string(), teacher.display().to_string());
+        args.extend([photos.as_str(), "--init", &init, "--teacher", &teacher]);
+        args.extend(["--out", &out, "--steps", "1", "--batch", "3", "--patch", "32"]);
+        args.extend(extra);
+        ok(&args);
+        serde_json::from_slice(&std::fs::read(d.join(run).join("config.json")).unwrap()).unwrap()
+    };
+    // Denoising crops and round trips of 2 NFE, as the tab's distillation; the round trips fit
+    // in the batch.
+    let c = config("plain", &[]);
+    assert_eq!(c["denoise_share"], 0.5, "{c}");
+    assert_eq!(c["round_trips"], 3, "{c}");
+    assert_eq!(c["round_trip_nfe"], 2, "{c}");
+    // Flags still decide.
+    let c = config(
+        "told",
+        &["--round-trips", "1", "--round-trip-nfe", "1,2", "--denoise-share", "0"],
+    );
+    assert_eq!(c["denoise_share"], 0.0, "{c}");
+    assert_eq!(c["round_trips"], 1, "{c}");
+    assert_eq!(c["round_trip_lengths"], serde_json::json!([1, 2]), "{c}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn merge_blends_two_model_files_and_refuses_bad_requests() {
     let d = tempdir("merge");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -247,7 +247,7 @@ pub enum Command {
         paths: Option<usize>,
         /// Distillation: share of each batch's crops that also train the denoising loss at
         /// levels up to 0.5 (with --jpeg-fraction, on JPEG-damaged inputs), which keeps the
-        /// model the denoiser restoration needs.
+        /// model the denoiser restoration needs (default 0.5).
         #[arg(long)]
         denoise_share: Option<f64>,
         /// Distillation: the denoiser whose ODE is distilled, when --init is not it (to
@@ -257,11 +257,11 @@ pub enum Command {
         teacher: Option<PathBuf>,
         /// Distillation: crops per step that also train the model's own round trip (inverted
         /// to 80 with its plain ladder of a few evaluations and generated back, compared with
-        /// the crop), which weighs errors by what they cost a reconstruction.
+        /// the crop), which weighs errors by what they cost a reconstruction (default 4; 0: none).
         #[arg(long)]
         round_trips: Option<usize>,
         /// Distillation: evaluations each way of those round trips, 1 to 4; several (e.g.
-        /// 2,4) are drawn from at every step (default: 1 or 2, drawn).
+        /// 2,4) are drawn from at every step (default 2).
         #[arg(long, value_delimiter = ',')]
         round_trip_nfe: Option<Vec<usize>>,
         /// Distillation: weight of the round trips' squared error against the pairs' loss

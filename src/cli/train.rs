@@ -150,21 +150,19 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             bail!("--data is required for a new run")
         };
         let mut config = TrainConfig::for_preset(&preset, data)?;
-        config.objective = match objective.as_str() {
+        let objective = match objective.as_str() {
             "bct" => Objective::Bct,
             "ct" => Objective::Ct,
             "denoise" => Objective::Denoise,
             "distill" => Objective::Distill,
             other => bail!("--objective must be bct, ct, denoise or distill, got {other}"),
         };
-        if config.objective == Objective::Ct {
-            config.model.bidirectional = false;
-        }
-        if let Some(v) = steps {
-            config.total_steps = v;
-        }
         if let Some(v) = batch {
             config.batch = v;
+        }
+        config.set_objective(objective);
+        if let Some(v) = steps {
+            config.total_steps = v;
         }
         if let Some(v) = patch {
             config.patch = v;

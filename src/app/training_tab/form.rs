@@ -1,6 +1,9 @@
 //! The new-run form: settings, folder choice and the measured estimate.
 
 use super::*;
+use crate::engine::train::config::{
+    DISTILL_DENOISE_SHARE, DISTILL_ROUND_TRIP_NFE, DISTILL_ROUND_TRIPS,
+};
 use crate::engine::train::distill::DENOISE_WEIGHT;
 
 /// Settings of a new run, as the form shows them.
@@ -52,10 +55,10 @@ impl Default for Form {
             checkpoint_every: 100,
             sample_every: 100,
             jpeg_fraction: 0.0,
-            denoise_share: 0.5,
+            denoise_share: DISTILL_DENOISE_SHARE,
             denoise_weight: DENOISE_WEIGHT,
-            round_trips: 4,
-            round_trip_lengths: vec![2],
+            round_trips: DISTILL_ROUND_TRIPS,
+            round_trip_lengths: vec![DISTILL_ROUND_TRIP_NFE],
             round_trip_weight: 1.0,
             teacher: None,
         }
@@ -364,7 +367,7 @@ impl TrainingTab {
         config.sample_every = f.sample_every;
         config.validate_every = f.sample_every;
         config.init = f.continue_from.clone();
-        config.objective = f.objective;
+        config.set_objective(f.objective);
         if f.objective == Objective::Distill {
             config.teacher = f.teacher.clone();
             config.denoise_share = f.denoise_share;
@@ -377,9 +380,6 @@ impl TrainingTab {
         }
         if config.objective == Objective::Denoise || config.denoise_share > 0.0 {
             config.jpeg_fraction = f.jpeg_fraction;
-        }
-        if f.objective == Objective::Ct {
-            config.model.bidirectional = false;
         }
         config.paths = (f.batch / 4).max(1);
         Ok(config)

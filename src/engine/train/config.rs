@@ -42,6 +42,16 @@ impl Objective {
     }
 }
 
+/// A distillation's share of denoising crops unless a run says otherwise: without it the
+/// model drifts from the denoiser that restoration reads it as.
+pub const DISTILL_DENOISE_SHARE: f64 = 0.5;
+
+/// A distillation's round trips per step unless a run says otherwise (at most the batch).
+pub const DISTILL_ROUND_TRIPS: usize = 4;
+
+/// Their length unless a run says otherwise: the editor's default inversion and generation.
+pub const DISTILL_ROUND_TRIP_NFE: usize = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub preset: String,
@@ -254,6 +264,23 @@ impl TrainConfig {
             return bad("round trips apply to distillation only");
         }
         Ok(())
+    }
+
+    /// Train `objective`, with what it needs by default: a one-way model for CT; for a
+    /// distillation, denoising crops ([`DISTILL_DENOISE_SHARE`]) and round trips
+    /// ([`DISTILL_ROUND_TRIPS`] of [`DISTILL_ROUND_TRIP_NFE`]), so that the CLI and the
+    /// Train tab start a distillation alike. Set the batch first: the round trips fit in it.
+    pub fn set_objective(&mut self, objective: Objective) {
+        self.objective = objective;
+        match objective {
+            Objective::Ct => self.model.bidirectional = false,
+            Objective::Distill => {
+                self.denoise_share = DISTILL_DENOISE_SHARE;
+                self.round_trips = DISTILL_ROUND_TRIPS.min(self.batch);
+                self.set_round_trip_choices(&[DISTILL_ROUND_TRIP_NFE]);
+            }
+            Objective::Bct | Objective::Denoise => {}
+        }
     }
 
     /// The round trips' lengths (evaluations each way) one is drawn from at every step.

@@ -335,6 +335,25 @@ fn bad_input_gives_one_line_errors_and_no_output() {
         "train", "--out", &run, "--resume", "--batch", "4", "--lr", "1e-3",
     ]);
     assert!(e.contains("--batch, --lr cannot change"), "{e}");
+    let e = fails(&[
+        "train",
+        "--out",
+        &run,
+        "--resume",
+        "--lr-schedule",
+        "cosine",
+    ]);
+    assert!(e.contains("--lr-schedule cannot change"), "{e}");
+    let e = fails(&[
+        "train",
+        "--data",
+        &run,
+        "--out",
+        &run,
+        "--lr-schedule",
+        "step",
+    ]);
+    assert!(e.contains("constant or cosine"), "{e}");
     fails(&[
         "restore",
         &g,
@@ -452,7 +471,9 @@ fn a_distillation_from_the_cli_starts_like_the_train_tab_unless_told_otherwise()
         );
         let (init, teacher) = (init.display().to_string(), teacher.display().to_string());
         args.extend([photos.as_str(), "--init", &init, "--teacher", &teacher]);
-        args.extend(["--out", &out, "--steps", "1", "--batch", "3", "--patch", "32"]);
+        args.extend([
+            "--out", &out, "--steps", "1", "--batch", "3", "--patch", "32",
+        ]);
         args.extend(extra);
         ok(&args);
         serde_json::from_slice(&std::fs::read(d.join(run).join("config.json")).unwrap()).unwrap()
@@ -466,7 +487,14 @@ fn a_distillation_from_the_cli_starts_like_the_train_tab_unless_told_otherwise()
     // Flags still decide.
     let c = config(
         "told",
-        &["--round-trips", "1", "--round-trip-nfe", "1,2", "--denoise-share", "0"],
+        &[
+            "--round-trips",
+            "1",
+            "--round-trip-nfe",
+            "1,2",
+            "--denoise-share",
+            "0",
+        ],
     );
     assert_eq!(c["denoise_share"], 0.0, "{c}");
     assert_eq!(c["round_trips"], 1, "{c}");

@@ -531,6 +531,7 @@ fn training_tab_distils_the_model_it_continues_from() {
     h.state_mut().training.form.round_trip_weight = 2.5;
     h.run_steps(1);
     h.get_by_label("2 or 4").click();
+    h.get_by_label("cosine decay").click();
     h.run_steps(1);
     h.get_by_label("Start").click();
     h.step();
@@ -553,6 +554,7 @@ fn training_tab_distils_the_model_it_continues_from() {
     assert_eq!(config["round_trips"], 4);
     assert_eq!(config["round_trip_lengths"], serde_json::json!([2, 4]));
     assert_eq!(config["round_trip_weight"], 2.5);
+    assert_eq!(config["lr_schedule"], "cosine");
     assert_eq!(config["teacher"], weights::SHIPPED_TEACHER);
     // The run keeps its own copy of the teacher, which the tab then offers too.
     assert!(d.join("runs/distil/teacher.safetensors").exists());

@@ -661,6 +661,43 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
 }
 
 #[test]
+fn the_learning_rate_warms_up_then_stays_or_eases_down_a_cosine() {
+    use bcm_studio::engine::train::config::{COSINE_FLOOR, LrSchedule};
+    let mut config = TrainConfig::for_preset("tiny", PathBuf::from("photos")).unwrap();
+    (config.lr, config.warmup, config.total_steps) = (1e-3, 100, 1100);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    let rates = |c: &TrainConfig| [0, 49, 99, 599, 1099, 5000].map(|s| c.lr_at(s));
+    let constant = rates(&config);
+    assert!(
+        close(constant[0], 1e-5) && close(constant[1], 5e-4),
+        "{constant:?}"
+    );
+    assert!(
+        constant[2..].iter().all(|&r| close(r, 1e-3)),
+        "{constant:?}"
+    );
+    config.lr_schedule = LrSchedule::Cosine;
+    let cosine = rates(&config);
+    // The same warm-up, then half a cosine: halfway between the rate and its floor at the
+    // middle of the plan, the floor at its end and after it.
+    assert_eq!(cosine[..3], constant[..3]);
+    let floor = 1e-3 * COSINE_FLOOR;
+    assert!(close(cosine[3], (1e-3 + floor) / 2.0), "{cosine:?}");
+    assert!(
+        close(cosine[4], floor) && close(cosine[5], floor),
+        "{cosine:?}"
+    );
+    let falling = (100..1100).map(|s| config.lr_at(s)).collect::<Vec<_>>();
+    assert!(falling.windows(2).all(|w| w[1] <= w[0]));
+    // A run's config says which, and old ones without the field keep the constant rate.
+    let mut json = serde_json::to_value(&config).unwrap();
+    assert_eq!(json["lr_schedule"], "cosine");
+    json.as_object_mut().unwrap().remove("lr_schedule");
+    let old: TrainConfig = serde_json::from_value(json).unwrap();
+    assert_eq!(old.lr_schedule, LrSchedule::Constant);
+}
+
+#[test]
 fn the_shipped_model_goes_on_distilling_from_the_shipped_teacher() {
     use bcm_studio::engine::Bcm;
     use bcm_studio::engine::train::Objective;

@@ -210,6 +210,9 @@ pub enum Command {
         /// Steps of linear learning-rate warm-up (a short one suits a fine-tune from --init).
         #[arg(long)]
         warmup: Option<u64>,
+        /// After the warm-up: constant, or cosine (down to a tenth of --lr at --steps).
+        #[arg(long)]
+        lr_schedule: Option<String>,
         /// Area-downscale photos by this factor before cropping (1 or 2).
         #[arg(long)]
         downscale: Option<u32>,

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use bcm_studio::engine::train::config::LrSchedule;
 use bcm_studio::engine::train::driver::{Control, Event, Request, drive};
 use bcm_studio::engine::train::{Objective, ResumeChanges, StepReport, TrainConfig, Trainer};
 use burn::tensor::Device;
@@ -87,6 +88,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         patch,
         lr,
         warmup,
+        lr_schedule,
         downscale,
         checkpoint_every,
         sample_every,
@@ -114,6 +116,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--patch", patch.is_some()),
             ("--lr", lr.is_some()),
             ("--warmup", warmup.is_some()),
+            ("--lr-schedule", lr_schedule.is_some()),
             ("--downscale", downscale.is_some()),
             ("--s0", s0.is_some()),
             ("--s1", s1.is_some()),
@@ -172,6 +175,10 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = warmup {
             config.warmup = v;
+        }
+        if let Some(v) = lr_schedule {
+            config.lr_schedule = LrSchedule::parse(&v)
+                .with_context(|| format!("--lr-schedule must be constant or cosine, got {v}"))?;
         }
         if let Some(v) = downscale {
             config.downscale = v;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::engine::train::config::{
-    DISTILL_DENOISE_SHARE, DISTILL_ROUND_TRIP_NFE, DISTILL_ROUND_TRIPS,
+    DISTILL_DENOISE_SHARE, DISTILL_ROUND_TRIP_NFE, DISTILL_ROUND_TRIPS, LrSchedule,
 };
 use crate::engine::train::distill::DENOISE_WEIGHT;
 
@@ -19,6 +19,8 @@ pub struct Form {
     pub batch: usize,
     pub patch: usize,
     pub lr: f64,
+    /// Ease the rate down after the warm-up ([`LrSchedule::Cosine`]).
+    pub cosine: bool,
     pub steps: u64,
     pub checkpoint_every: u64,
     pub sample_every: u64,
@@ -51,6 +53,7 @@ impl Default for Form {
             batch: c.as_ref().map_or(8, |c| c.batch),
             patch: c.as_ref().map_or(32, |c| c.patch),
             lr: 2e-4,
+            cosine: false,
             steps: c.as_ref().map_or(2000, |c| c.total_steps),
             checkpoint_every: 100,
             sample_every: 100,
@@ -248,6 +251,7 @@ impl TrainingTab {
             ui.add(egui::Slider::new(&mut f.batch, 1..=64).text("batch")).on_hover_text("Crops per step. Memory grows with it.");
             ui.add(egui::Slider::new(&mut f.patch, 16..=256).step_by(16.0).text("patch px")).on_hover_text("Side of the square training crops.");
             ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after a 500-step warm-up.");
+            ui.checkbox(&mut f.cosine, "cosine decay").on_hover_text("After the warm-up, ease the rate down to a tenth of it by the last planned step: a fine-tune that has levelled off settles further.");
             ui.add(egui::Slider::new(&mut f.steps, 10..=200_000).logarithmic(true).text("steps")).on_hover_text("Planned length; sets the discretisation curriculum N(k).");
             ui.add(egui::Slider::new(&mut f.checkpoint_every, 10..=5000).logarithmic(true).text("checkpoint every")).on_hover_text("A kill loses at most this many steps.");
             ui.add(egui::Slider::new(&mut f.sample_every, 10..=5000).logarithmic(true).text("samples every")).on_hover_text("Sample grid and validation PSNR interval.");
@@ -362,6 +366,9 @@ impl TrainingTab {
         config.batch = f.batch;
         config.patch = f.patch;
         config.lr = f.lr;
+        if f.cosine {
+            config.lr_schedule = LrSchedule::Cosine;
+        }
         config.total_steps = f.steps;
         config.checkpoint_every = f.checkpoint_every;
         config.sample_every = f.sample_every;

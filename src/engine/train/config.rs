@@ -52,6 +52,37 @@ pub const DISTILL_ROUND_TRIPS: usize = 4;
 /// Their length unless a run says otherwise: the editor's default inversion and generation.
 pub const DISTILL_ROUND_TRIP_NFE: usize = 2;
 
+/// How the learning rate moves after the warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The rate until the end.
+    #[default]
+    Constant,
+    /// Half a cosine from the rate down to [`COSINE_FLOOR`] of it at the planned last step,
+    /// then that: a plateaued fine-tune settles further at a lower rate, and a run resumed past
+    /// its plan still learns.
+    Cosine,
+}
+
+impl LrSchedule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Cosine => "cosine",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Constant, Self::Cosine]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
+/// Where a cosine schedule ends, as a share of the rate.
+pub const COSINE_FLOOR: f64 = 0.1;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub preset: String,
@@ -68,6 +99,9 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Linear learning-rate warm-up, steps.
     pub warmup: u64,
+    /// How the rate moves after the warm-up (over `total_steps`).
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
     /// Planned length; sets the N(k) curriculum.
     pub total_steps: u64,
     pub checkpoint_every: u64,
@@ -164,6 +198,7 @@ impl TrainConfig {
             downscale: 2,
             lr: 2e-4,
             warmup: 500,
+            lr_schedule: LrSchedule::Constant,
             total_steps: total,
             checkpoint_every: 250,
             sample_every: 500,
@@ -300,12 +335,20 @@ impl TrainConfig {
         }
     }
 
-    /// Learning rate at a step (linear warm-up, then constant).
+    /// Learning rate at a step: linear warm-up, then as [`LrSchedule`] says.
     pub fn lr_at(&self, step: u64) -> f64 {
-        if self.warmup == 0 {
-            return self.lr;
+        if step + 1 < self.warmup {
+            return self.lr * (step + 1) as f64 / self.warmup as f64;
         }
-        self.lr * ((step + 1) as f64 / self.warmup as f64).min(1.0)
+        match self.lr_schedule {
+            LrSchedule::Constant => self.lr,
+            LrSchedule::Cosine => {
+                let span = self.total_steps.saturating_sub(self.warmup).max(1);
+                let done = (step + 1).saturating_sub(self.warmup) as f64 / span as f64;
+                let cos = 0.5 * (1.0 + (std::f64::consts::PI * done.min(1.0)).cos());
+                self.lr * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * cos)
+            }
+        }
     }
 }
 

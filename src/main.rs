@@ -54,9 +54,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             batch,
         }) => cli::bench::run(repeat, &sizes, &preset, &devices, batch),
         Some(Command::Export { from, out }) => cli::export::run(&from, out),
-        Some(Command::Merge { a, b, alpha, out }) => {
-            cli::export::merge(&a, &b, alpha, out, cli.engine.overwrite)
-        }
+        Some(Command::Merge {
+            a,
+            b,
+            alpha,
+            difference,
+            out,
+        }) => cli::export::merge(
+            &a,
+            &b,
+            difference.as_deref(),
+            alpha,
+            out,
+            cli.engine.overwrite,
+        ),
         Some(command @ Command::Train { .. }) => {
             let choice: bcm_studio::engine::device::DeviceChoice = cli.engine.device.parse()?;
             let selected = bcm_studio::engine::device::select(choice)?;

@@ -556,8 +556,62 @@ fn merge_blends_two_model_files_and_refuses_bad_requests() {
         "{name}"
     );
 
+    // The teacher's difference from the default model, added to the default model in full,
+    // is the teacher again: its one-step generation matches the teacher's from the same seed.
+    // The result stays the first model moved, so its card keeps that model's ladders.
+    let moved = d.join("moved.safetensors");
+    let moved_s = moved.display().to_string();
+    ok(&[
+        "merge",
+        &a,
+        &b,
+        "--difference",
+        &a,
+        "--alpha",
+        "1",
+        "-o",
+        &moved_s,
+    ]);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("moved.json")).unwrap()).unwrap();
+    let notes = card["notes"].as_str().unwrap();
+    // Named by their files, as the default model is given twice.
+    assert!(notes.contains("+ 1.000 × ('bcm-teacher'"), "{notes}");
+    assert_eq!(card["ladders"], "plain");
+    let one_step = |model: &str, name: &str| {
+        let path = d.join(name);
+        let path_s = path.display().to_string();
+        ok(&[
+            "--model", model, "--seed", "5", "generate", "--width", "32", "--height", "32",
+            "--nfe", "1", "-o", &path_s,
+        ]);
+        image::open(&path).unwrap().to_rgb8().into_raw()
+    };
+    let (got, want) = (one_step(&moved_s, "moved.png"), one_step(&b, "teacher.png"));
+    let off = got
+        .iter()
+        .zip(&want)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap();
+    assert!(off <= 2, "{off}");
+    let err = fails(&[
+        "merge",
+        &a,
+        &b,
+        "--difference",
+        &a,
+        "--alpha",
+        "1.5",
+        "-o",
+        &out_s,
+    ]);
+    assert!(err.contains("between 0 and 1"), "{err}");
+
     let before = std::fs::read(&out).unwrap();
     let err = fails(&["merge", &a, &out_s, "-o", &out_s]);
+    assert!(err.contains("is an input"), "{err}");
+    let err = fails(&["merge", &a, &b, "--difference", &out_s, "-o", &out_s]);
     assert!(err.contains("is an input"), "{err}");
     let err = fails(&["merge", &a, &b, "--alpha", "1.5", "-o", &out_s]);
     assert!(err.contains("between 0 and 1"), "{err}");

@@ -284,16 +284,21 @@ pub enum Command {
         #[command(flatten)]
         out: ModelOutput,
     },
-    /// Blend two models of one preset weight by weight, (1 − alpha)·A + alpha·B, and write the
-    /// result as a model file with its card (a checkpoint merger).
+    /// Blend two models of one preset weight by weight, (1 − alpha)·A + alpha·B (or with
+    /// --difference C add B − C to A), and write the result as a model file with its card (a
+    /// checkpoint merger).
     Merge {
         /// The first model: a .safetensors with its card, or a run folder (its newest EMA).
         a: PathBuf,
         /// The second model, likewise.
         b: PathBuf,
-        /// Weight of the second model: 0 gives A, 1 gives B.
+        /// Weight of the second model: 0 gives A, 1 gives B (with --difference: of B − C).
         #[arg(long, default_value_t = 0.5)]
         alpha: f32,
+        /// Add the difference instead of blending: A + alpha·(B − C), e.g. what a fine-tune B
+        /// learned over its parent C, carried over to another model A.
+        #[arg(long, value_name = "C")]
+        difference: Option<PathBuf>,
         #[command(flatten)]
         out: ModelOutput,
     },

@@ -1,10 +1,11 @@
 //! `export`: a run's newest EMA weights (or any model file) as a standalone model file;
-//! `merge`: two models blended weight by weight into one.
+//! `merge`: two models blended weight by weight into one, or one moved by the difference of
+//! two others.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use bcm_studio::engine::merge::{CardedModel, merge as blend};
+use bcm_studio::engine::merge::{CardedModel, add_difference, merge as blend};
 use bcm_studio::engine::train::checkpoint;
 use bcm_studio::engine::weights::{self, ModelCard};
 use burn::tensor::Device;
@@ -57,24 +58,37 @@ pub fn run(from: &Path, out: ModelOutput) -> Result<()> {
 pub fn merge(
     a_given: &Path,
     b_given: &Path,
+    c_given: Option<&Path>,
     alpha: f32,
     out: ModelOutput,
     overwrite: bool,
 ) -> Result<()> {
     let output = out.output.as_path();
     check_output(output)?;
-    let (a, b) = (model_file(a_given)?, model_file(b_given)?);
-    check_not_input(output, &[&a, &b], overwrite)?;
+    let given: Vec<&Path> = [Some(a_given), Some(b_given), c_given]
+        .into_iter()
+        .flatten()
+        .collect();
+    let files = given
+        .iter()
+        .map(|g| model_file(g))
+        .collect::<Result<Vec<_>>>()?;
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    check_not_input(output, &inputs, overwrite)?;
     let device = Device::flex();
-    let load = |path: &Path| -> Result<CardedModel> {
-        let (model, card) = weights::load_with_card(path, &device)?;
-        Ok(CardedModel { model, card })
-    };
-    let (mut first, mut second) = (load(&a)?, load(&b)?);
+    let mut models = files
+        .iter()
+        .map(|path| -> Result<CardedModel> {
+            let (model, card) = weights::load_with_card(path, &device)?;
+            Ok(CardedModel { model, card })
+        })
+        .collect::<Result<Vec<_>>>()?;
     // Fine-tunes of one preset often share a name; their files (or run folders) tell them
     // apart in the card.
-    if first.card.name == second.card.name {
-        for (m, given) in [(&mut first, a_given), (&mut second, b_given)] {
+    let name = |m: &CardedModel| m.card.name.clone();
+    let shared = (0..models.len()).any(|i| (0..i).any(|j| name(&models[i]) == name(&models[j])));
+    if shared {
+        for (m, given) in models.iter_mut().zip(&given) {
             let label = if given.is_dir() {
                 given.file_name()
             } else {
@@ -85,6 +99,13 @@ pub fn merge(
             }
         }
     }
-    let CardedModel { model, card } = blend(first, &second, alpha)?;
+    let mut models = models.into_iter();
+    let (Some(first), Some(second)) = (models.next(), models.next()) else {
+        bail!("a merge takes two models");
+    };
+    let CardedModel { model, card } = match models.next() {
+        Some(third) => add_difference(first, &second, &third, alpha)?,
+        None => blend(first, &second, alpha)?,
+    };
     write(&model, card, out)
 }

@@ -1,6 +1,8 @@
-//! Checkpoint merging: every weight of the result is (1 − α)·a + α·b. Two fine-tunes of one
+//! Checkpoint merging. A blend gives every weight (1 − α)·a + α·b: two fine-tunes of one
 //! parent that trade one strength for another (say reconstruction against restoration) can be
-//! blended at any point between them without training again.
+//! blended at any point between them without training again. An added difference gives
+//! a + α·(b − c): what a fine-tune (b) learned on top of its parent (c), carried over to another
+//! model of that preset (a).
 
 use super::error::{EngineError, Result};
 use super::model::Bcm;
@@ -17,17 +19,8 @@ pub struct CardedModel {
 /// The result takes the ladders of the model weighted more (of `a` at 0.5): the blend is
 /// closer to it. Its card is written as f32 whatever the inputs were stored as.
 pub fn merge(a: CardedModel, b: &CardedModel, alpha: f32) -> Result<CardedModel> {
-    if !(0.0..=1.0).contains(&alpha) {
-        return Err(EngineError::Parameter(format!(
-            "the blend weight must be between 0 and 1, got {alpha}"
-        )));
-    }
-    if a.card.config != b.card.config {
-        return Err(EngineError::Config(format!(
-            "'{}' and '{}' have different architectures; only models of one preset can be blended",
-            a.card.name, b.card.name
-        )));
-    }
+    check_weight(alpha)?;
+    check_architecture(&a.card, &b.card)?;
     let dominant = if alpha > 0.5 { &b.card } else { &a.card };
     let card = ModelCard {
         name: format!(
@@ -58,6 +51,62 @@ pub fn merge(a: CardedModel, b: &CardedModel, alpha: f32) -> Result<CardedModel>
     model.info.ladders = card.ladders;
     model.info.trained = a.card.steps > 0 || b.card.steps > 0;
     Ok(CardedModel { model, card })
+}
+
+/// Add what `b` learned over `c` to `a`: every weight a + α·(b − c), α from 0 (gives `a`) to
+/// 1. All three must share one architecture. The result keeps `a`'s ladders: it is `a` moved
+/// by the difference.
+pub fn add_difference(
+    a: CardedModel,
+    b: &CardedModel,
+    c: &CardedModel,
+    alpha: f32,
+) -> Result<CardedModel> {
+    check_weight(alpha)?;
+    check_architecture(&a.card, &b.card)?;
+    check_architecture(&a.card, &c.card)?;
+    let card = ModelCard {
+        name: format!(
+            "{} + {alpha:.2} × ({} − {})",
+            a.card.name, b.card.name, c.card.name
+        ),
+        half_precision: false,
+        steps: a.card.steps.max(b.card.steps),
+        notes: format!(
+            "Weights of '{}' ({} steps) + {alpha:.3} × ('{}' ({} steps) − '{}' ({} steps)).",
+            a.card.name, a.card.steps, b.card.name, b.card.steps, c.card.name, c.card.steps
+        ),
+        ..a.card.clone()
+    };
+    let mut model = a.model;
+    // Two blends make the three-way sum: a/(1+α) + α/(1+α)·b, then (1+α)·that − α·c.
+    let alpha = f64::from(alpha);
+    model.net = ema::update(model.net, &b.model.net, 1.0 / (1.0 + alpha));
+    model.net = ema::update(model.net, &c.model.net, 1.0 + alpha);
+    model.info.name = card.name.clone();
+    model.info.trained = card.steps > 0;
+    Ok(CardedModel { model, card })
+}
+
+fn check_weight(alpha: f32) -> Result<()> {
+    if (0.0..=1.0).contains(&alpha) {
+        Ok(())
+    } else {
+        Err(EngineError::Parameter(format!(
+            "the merge weight must be between 0 and 1, got {alpha}"
+        )))
+    }
+}
+
+fn check_architecture(a: &ModelCard, b: &ModelCard) -> Result<()> {
+    if a.config == b.config {
+        Ok(())
+    } else {
+        Err(EngineError::Config(format!(
+            "'{}' and '{}' have different architectures; only models of one preset can be merged",
+            a.name, b.name
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +159,43 @@ mod tests {
     }
 
     #[test]
+    fn an_added_difference_moves_a_by_what_b_has_over_c() {
+        let (a, b, c) = (
+            carded(1, Ladders::Plain, 10),
+            carded(2, Ladders::Heun, 30),
+            carded(3, Ladders::Heun, 20),
+        );
+        let (wa, wb, wc) = (weights(&a.model), weights(&b.model), weights(&c.model));
+        let merged = add_difference(a, &b, &c, 0.7).unwrap();
+        let wm = weights(&merged.model);
+        assert_eq!(wm.len(), wa.len());
+        for (((m, x), y), z) in wm.iter().zip(&wa).zip(&wb).zip(&wc) {
+            let want = x + 0.7 * (y - z);
+            assert!((m - want).abs() < 1e-4, "{m} vs {want}");
+        }
+        // Still a, moved: its ladders, whatever b and c take.
+        assert_eq!(merged.card.ladders, Ladders::Plain);
+        assert!(
+            merged.card.notes.contains("0.700 × ('m2'"),
+            "{}",
+            merged.card.notes
+        );
+        // Nothing added at 0, and the difference of a model with itself is nothing.
+        let fresh = || {
+            let a = carded(1, Ladders::Plain, 10);
+            let w = weights(&a.model);
+            (a, w)
+        };
+        let (a, wa) = fresh();
+        assert_eq!(weights(&add_difference(a, &b, &c, 0.0).unwrap().model), wa);
+        let (a, wa) = fresh();
+        let same = add_difference(a, &b, &b, 1.0).unwrap();
+        for (m, x) in weights(&same.model).iter().zip(&wa) {
+            assert!((m - x).abs() < 1e-5, "{m} vs {x}");
+        }
+    }
+
+    #[test]
     fn the_ends_give_back_the_inputs() {
         let b = carded(2, Ladders::Plain, 30);
         let wb = weights(&b.model);
@@ -137,5 +223,12 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("different architectures"), "{err}");
+        let a = || carded(1, Ladders::Heun, 10);
+        let err = add_difference(a(), &b, &other, 0.5).err().unwrap();
+        assert!(err.to_string().contains("different architectures"), "{err}");
+        let err = add_difference(a(), &b, &carded(3, Ladders::Plain, 0), 1.01)
+            .err()
+            .unwrap();
+        assert!(matches!(err, EngineError::Parameter(_)), "{err}");
     }
 }

@@ -49,8 +49,16 @@ pub fn read_recipe(png_bytes: &[u8]) -> Option<Recipe> {
     let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
     let reader = decoder.read_info().ok()?;
     let info = reader.info();
-    info.uncompressed_latin1_text
+    let latin1 = info
+        .uncompressed_latin1_text
         .iter()
         .find(|c| c.keyword == RECIPE_KEY)
-        .and_then(|c| serde_json::from_str(&c.text).ok())
+        .map(|c| c.text.clone());
+    let text = latin1.or_else(|| {
+        info.utf8_text
+            .iter()
+            .find(|c| c.keyword == RECIPE_KEY)
+            .and_then(|c| c.get_text().ok())
+    })?;
+    serde_json::from_str(&text).ok()
 }

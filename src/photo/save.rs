@@ -90,8 +90,14 @@ fn encode_png(img: &DynamicImage, recipe: Option<&Recipe>) -> Result<Vec<u8>, Ph
         enc.set_color(color);
         enc.set_depth(depth);
         if let Some(r) = recipe {
-            enc.add_text_chunk(RECIPE_KEY.into(), r.to_json())
-                .map_err(|e| encode_err("PNG", e))?;
+            // tEXt holds Latin-1 only; a model named in other letters goes in iTXt (UTF-8).
+            let json = r.to_json();
+            if json.chars().all(|c| u32::from(c) <= 0xFF) {
+                enc.add_text_chunk(RECIPE_KEY.into(), json)
+            } else {
+                enc.add_itxt_chunk(RECIPE_KEY.into(), json)
+            }
+            .map_err(|e| encode_err("PNG", e))?;
         }
         let mut writer = enc.write_header().map_err(|e| encode_err("PNG", e))?;
         writer
@@ -218,6 +224,22 @@ mod tests {
         assert_eq!(back.color(), image::ColorType::L16);
         assert_eq!(back.as_bytes(), img.as_bytes());
         assert_eq!(read_recipe(&bytes), Some(recipe));
+    }
+
+    #[test]
+    fn a_recipe_beyond_latin_1_is_kept_too() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
+        for model in ["a × b", "a + 1.00 × (b − c)", "写真"] {
+            let recipe = Recipe::new("generate", vec![], 1, model, 2, serde_json::json!({}));
+            let bytes = encode(
+                &img,
+                OutputFormat::Png,
+                Some(&recipe),
+                SaveOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(read_recipe(&bytes), Some(recipe), "{model}");
+        }
     }
 
     #[test]

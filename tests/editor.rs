@@ -815,6 +815,53 @@ fn training_tab_blends_two_runs_into_the_editor() {
     let card = bcm_studio::engine::weights::read_card(&saved).unwrap();
     assert_eq!(card.name, name);
     assert!(!h.state().training.message.clone().unwrap().1);
+
+    // Add difference: two moved by all that one has over two is one again.
+    let difference_slider = |h: &Harness<'_, Editor>| {
+        h.query_all_by_label_contains("weight of the difference")
+            .count()
+    };
+    assert_eq!(difference_slider(&h), 0);
+    pick(&mut h, "add difference from", "two (step 1)");
+    assert!(difference_slider(&h) > 0);
+    h.state_mut().training.blend.weight = 1.0;
+    h.run_steps(2);
+    h.get_by_label("Blend and use in editor").click();
+    h.step();
+    wait(&mut h, "the moved model in the editor", |e| {
+        e.model.name != name
+    });
+    let moved = h.state().model.name.clone();
+    assert_eq!(moved, "two (step 1) + 1.00 × (one (step 1) − two (step 1))");
+    let saved = d.join("runs/blends/two+one-minus-two-100.safetensors");
+    let generate = |file: &std::path::Path| {
+        use bcm_studio::engine::tasks::{self, GenerateParams};
+        let model = bcm_studio::engine::weights::load(file, &Device::flex()).unwrap();
+        let p = GenerateParams {
+            width: 16,
+            height: 16,
+            plan: bcm_studio::engine::GenerationPreset::OneStep.plan_from(80.0),
+            seed: 4,
+        };
+        let tiling = bcm_studio::engine::sampler::Tiling {
+            max_pixels: usize::MAX,
+            tile: 4096,
+        };
+        tasks::generate(&model, &p, &tiling, &mut ())
+            .unwrap()
+            .image
+            .data
+    };
+    let one = bcm_studio::engine::train::checkpoint::latest(&d.join("runs/one"))
+        .unwrap()
+        .join("ema.safetensors");
+    let (got, want) = (generate(&saved), generate(&one));
+    let off = got
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(off < 1e-3, "{off}");
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -53,9 +53,9 @@ pub fn merge(a: CardedModel, b: &CardedModel, alpha: f32) -> Result<CardedModel>
     Ok(CardedModel { model, card })
 }
 
-/// Add what `b` learned over `c` to `a`: every weight a + α·(b − c), α from 0 (gives `a`) to
-/// 1. All three must share one architecture. The result keeps `a`'s ladders: it is `a` moved
-/// by the difference.
+/// Add what `b` learned over `c` to `a`: every weight a + α·(b − c), with α between 0 (which
+/// gives `a`) and 1. All three must share one architecture. The result keeps `a`'s ladders: it
+/// is `a` moved by the difference.
 pub fn add_difference(
     a: CardedModel,
     b: &CardedModel,

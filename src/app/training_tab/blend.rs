@@ -1,11 +1,11 @@
 //! Blend two models (a checkpoint merger): the shipped model or any run's newest EMA weights,
-//! mixed weight by weight on a worker thread. The blend is saved under `runs/blends/` and sent
-//! to the editor.
+//! mixed weight by weight on a worker thread, or one moved by what a second has over a third
+//! (add difference). The result is saved under `runs/blends/` and sent to the editor.
 
 use std::sync::mpsc::{Receiver, channel};
 
 use super::*;
-use crate::engine::merge::{CardedModel, merge};
+use crate::engine::merge::{CardedModel, add_difference, merge};
 use crate::engine::weights;
 
 /// A model the blend can take: what the user reads, a short name for files, its weights.
@@ -23,7 +23,9 @@ pub struct BlendForm {
     /// The chosen models' weight files.
     pub first: Option<PathBuf>,
     pub second: Option<PathBuf>,
-    /// Weight of the second model.
+    /// Add the second's difference from this one to the first instead of blending.
+    pub difference_from: Option<PathBuf>,
+    /// Weight of the second model (or of the difference).
     pub weight: f32,
     pending: Option<Receiver<BlendResult>>,
 }
@@ -33,6 +35,7 @@ impl Default for BlendForm {
         Self {
             first: None,
             second: None,
+            difference_from: None,
             weight: 0.5,
             pending: None,
         }
@@ -59,11 +62,33 @@ fn model_combo(ui: &mut Ui, label: &str, chosen: &mut Option<PathBuf>, choices: 
         });
 }
 
-/// Load both, name them by their choices (fine-tunes of one preset share a card name), blend
-/// and save.
+/// The third combo: none (a plain blend) or the model whose difference is taken.
+fn difference_combo(
+    ui: &mut Ui,
+    chosen: &mut Option<PathBuf>,
+    choices: &[Choice],
+) -> egui::Response {
+    let shown = choices
+        .iter()
+        .find(|c| Some(&c.file) == chosen.as_ref())
+        .map_or("none (blend)", |c| c.label.as_str());
+    egui::ComboBox::from_label("add difference from")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(chosen, None, "none (blend)");
+            for c in choices {
+                ui.selectable_value(chosen, Some(c.file.clone()), &c.label);
+            }
+        })
+        .response
+}
+
+/// Load them, name them by their choices (fine-tunes of one preset share a card name), blend
+/// (or add the difference) and save.
 fn blend_files(
     first: &Choice,
     second: &Choice,
+    difference_from: Option<&Choice>,
     weight: f32,
     out: &Path,
     device: &Device,
@@ -74,7 +99,11 @@ fn blend_files(
         card.name = c.label.clone();
         Ok(CardedModel { model, card })
     };
-    let blended = merge(load(first)?, &load(second)?, weight).map_err(|e| e.to_string())?;
+    let blended = match difference_from {
+        Some(third) => add_difference(load(first)?, &load(second)?, &load(third)?, weight),
+        None => merge(load(first)?, &load(second)?, weight),
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -108,17 +137,30 @@ impl TrainingTab {
         let choices = self.blend_choices();
         model_combo(ui, "first model", &mut self.blend.first, &choices);
         model_combo(ui, "second model", &mut self.blend.second, &choices);
-        ui.add(egui::Slider::new(&mut self.blend.weight, 0.0..=1.0).text("weight of the second"))
-            .on_hover_text(
-                "Every weight becomes (1 − w)·first + w·second. Two fine-tunes of one model \
-                 that trade one strength for another blend into one between them.",
-            );
+        difference_combo(ui, &mut self.blend.difference_from, &choices).on_hover_text(
+            "Instead of blending, add what the second model has over this one to the \
+                 first: a fine-tune's gain over its parent, carried to another model.",
+        );
         let find = |chosen: &Option<PathBuf>| {
             choices
                 .iter()
                 .find(|c| Some(&c.file) == chosen.as_ref())
                 .cloned()
         };
+        let third = find(&self.blend.difference_from);
+        let (label, hover) = match &third {
+            Some(_) => (
+                "weight of the difference",
+                "Every weight becomes first + w·(second − third).",
+            ),
+            None => (
+                "weight of the second",
+                "Every weight becomes (1 − w)·first + w·second. Two fine-tunes of one model \
+                 that trade one strength for another blend into one between them.",
+            ),
+        };
+        ui.add(egui::Slider::new(&mut self.blend.weight, 0.0..=1.0).text(label))
+            .on_hover_text(hover);
         let pair = find(&self.blend.first).zip(find(&self.blend.second));
         ui.horizontal(|ui| {
             let ready = pair.is_some() && !self.blend.is_blending();
@@ -128,7 +170,7 @@ impl TrainingTab {
                 .clicked()
                 && let Some((first, second)) = pair
             {
-                self.start_blend(first, second);
+                self.start_blend(first, second, third);
             }
             if self.blend.is_blending() {
                 ui.spinner();
@@ -137,10 +179,13 @@ impl TrainingTab {
         });
     }
 
-    fn start_blend(&mut self, first: Choice, second: Choice) {
+    fn start_blend(&mut self, first: Choice, second: Choice, third: Option<Choice>) {
         let weight = self.blend.weight;
+        let minus = third
+            .as_ref()
+            .map_or(String::new(), |c| format!("-minus-{}", c.slug));
         let out = self.runs_dir.join("blends").join(format!(
-            "{}+{}-{:02.0}.safetensors",
+            "{}+{}{minus}-{:02.0}.safetensors",
             first.slug,
             second.slug,
             weight * 100.0
@@ -148,7 +193,8 @@ impl TrainingTab {
         let (tx, rx) = channel();
         let (device, waker) = (self.device.clone(), self.waker.clone());
         std::thread::spawn(move || {
-            let _ = tx.send(blend_files(&first, &second, weight, &out, &device));
+            let result = blend_files(&first, &second, third.as_ref(), weight, &out, &device);
+            let _ = tx.send(result);
             waker();
         });
         self.blend.pending = Some(rx);

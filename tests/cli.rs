@@ -331,29 +331,23 @@ fn bad_input_gives_one_line_errors_and_no_output() {
     ]);
     fails(&["generate", "--schedule", "80 > 90", "-o", &o]);
     let run = d.join("run").display().to_string();
-    let e = fails(&[
-        "train", "--out", &run, "--resume", "--batch", "4", "--lr", "1e-3",
-    ]);
-    assert!(e.contains("--batch, --lr cannot change"), "{e}");
-    let e = fails(&[
-        "train",
-        "--out",
-        &run,
-        "--resume",
-        "--lr-schedule",
-        "cosine",
-    ]);
-    assert!(e.contains("--lr-schedule cannot change"), "{e}");
-    let e = fails(&[
-        "train",
-        "--data",
-        &run,
-        "--out",
-        &run,
-        "--lr-schedule",
-        "step",
-    ]);
-    assert!(e.contains("constant or cosine"), "{e}");
+    for (args, says) in [
+        (
+            &["--resume", "--batch", "4", "--lr", "1e-3"][..],
+            "--batch, --lr cannot change",
+        ),
+        (
+            &["--resume", "--lr-schedule", "cosine"],
+            "--lr-schedule cannot change",
+        ),
+        (
+            &["--data", &run, "--lr-schedule", "step"],
+            "constant or cosine",
+        ),
+    ] {
+        let e = fails(&[&["train", "--out", &run][..], args].concat());
+        assert!(e.contains(says), "{e}");
+    }
     fails(&[
         "restore",
         &g,
@@ -427,13 +421,19 @@ fn eval_prints_the_model_card_table() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-#[test]
-fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is() {
-    let d = tempdir("elsewhere");
+/// A fresh folder with three small photos in `photos/`, enough for a training run.
+fn tempdir_with_photos(name: &str) -> PathBuf {
+    let d = tempdir(name);
     std::fs::create_dir_all(d.join("photos")).unwrap();
     for k in 0..3 {
         save(&photo(96, 80), &d.join(format!("photos/p{k}.png")));
     }
+    d
+}
+
+#[test]
+fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is() {
+    let d = tempdir_with_photos("elsewhere");
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shipped = checkout.join(bcm_studio::engine::weights::SHIPPED_MODEL);
     let out = bin()
@@ -455,11 +455,7 @@ fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is()
 
 #[test]
 fn a_distillation_from_the_cli_starts_like_the_train_tab_unless_told_otherwise() {
-    let d = tempdir("distill-defaults");
-    std::fs::create_dir_all(d.join("photos")).unwrap();
-    for k in 0..3 {
-        save(&photo(96, 80), &d.join(format!("photos/p{k}.png")));
-    }
+    let d = tempdir_with_photos("distill-defaults");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = |run: &str, extra: &[&str]| -> serde_json::Value {
         let out = d.join(run).display().to_string();
@@ -561,17 +557,22 @@ fn merge_blends_two_model_files_and_refuses_bad_requests() {
     // The result stays the first model moved, so its card keeps that model's ladders.
     let moved = d.join("moved.safetensors");
     let moved_s = moved.display().to_string();
-    ok(&[
-        "merge",
-        &a,
-        &b,
-        "--difference",
-        &a,
-        "--alpha",
-        "1",
-        "-o",
-        &moved_s,
-    ]);
+    let add_difference = |alpha: &str, out: &str| {
+        [
+            "merge",
+            &a,
+            &b,
+            "--difference",
+            &a,
+            "--alpha",
+            alpha,
+            "-o",
+            out,
+        ]
+        .map(String::from)
+    };
+    let args = add_difference("1", &moved_s);
+    ok(&args.each_ref().map(String::as_str));
     let card: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("moved.json")).unwrap()).unwrap();
     let notes = card["notes"].as_str().unwrap();
@@ -595,17 +596,8 @@ fn merge_blends_two_model_files_and_refuses_bad_requests() {
         .max()
         .unwrap();
     assert!(off <= 2, "{off}");
-    let err = fails(&[
-        "merge",
-        &a,
-        &b,
-        "--difference",
-        &a,
-        "--alpha",
-        "1.5",
-        "-o",
-        &out_s,
-    ]);
+    let args = add_difference("1.5", &out_s);
+    let err = fails(&args.each_ref().map(String::as_str));
     assert!(err.contains("between 0 and 1"), "{err}");
 
     let before = std::fs::read(&out).unwrap();

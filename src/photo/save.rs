@@ -200,6 +200,10 @@ mod tests {
     use super::*;
     use crate::photo::{decode, read_recipe};
 
+    fn png_with(img: &DynamicImage, recipe: &Recipe) -> Vec<u8> {
+        encode(img, OutputFormat::Png, Some(recipe), SaveOptions::default()).unwrap()
+    }
+
     #[test]
     fn png_roundtrips_16_bit_grey_and_recipe() {
         let img = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(5, 3, |x, y| {
@@ -213,13 +217,7 @@ mod tests {
             1,
             serde_json::json!({"sigma": 0.1}),
         );
-        let bytes = encode(
-            &img,
-            OutputFormat::Png,
-            Some(&recipe),
-            SaveOptions::default(),
-        )
-        .unwrap();
+        let bytes = png_with(&img, &recipe);
         let back = decode(&bytes, Path::new("mem.png")).unwrap();
         assert_eq!(back.color(), image::ColorType::L16);
         assert_eq!(back.as_bytes(), img.as_bytes());
@@ -231,14 +229,11 @@ mod tests {
         let img = DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
         for model in ["a × b", "a + 1.00 × (b − c)", "写真"] {
             let recipe = Recipe::new("generate", vec![], 1, model, 2, serde_json::json!({}));
-            let bytes = encode(
-                &img,
-                OutputFormat::Png,
-                Some(&recipe),
-                SaveOptions::default(),
-            )
-            .unwrap();
-            assert_eq!(read_recipe(&bytes), Some(recipe), "{model}");
+            assert_eq!(
+                read_recipe(&png_with(&img, &recipe)),
+                Some(recipe),
+                "{model}"
+            );
         }
     }
 

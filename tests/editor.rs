@@ -747,10 +747,14 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
             f.round_trips,
             f.round_trip_lengths.as_slice()
         ),
-        (0.5, 4, [2, 4].as_slice())
+        (0.5, 4, [2, 2, 4].as_slice())
     );
-    // Its last run drew round trips of 2 or 4 NFE, weighted 8, and the denoising part 1.2.
+    // Its last run drew round trips of 2 NFE twice as often as of 4, weighted 8, and the
+    // denoising part 1.2, with the rate falling along a cosine.
     assert_eq!((f.round_trip_weight, f.denoise_weight), (8.0, 1.2));
+    assert!(f.cosine);
+    // The tab has a choice for those lengths.
+    h.get_by_label("2, 2 or 4");
     assert!(h.query_all_by_label("denoising weight").next().is_some());
     assert_eq!(
         f.teacher.as_deref(),

@@ -802,15 +802,18 @@ fn training_tab_blends_two_runs_into_the_editor() {
     assert!(error && text.contains("different architectures"), "{text}");
     assert_eq!(h.state().model.name, before);
 
+    // Blend (or move) at `weight` and wait for the result to reach the editor: its name.
+    let blend_into_editor = |h: &mut Harness<'_, Editor>, weight: f32| {
+        let before = h.state().model.name.clone();
+        h.state_mut().training.blend.weight = weight;
+        h.run_steps(2);
+        h.get_by_label("Blend and use in editor").click();
+        h.step();
+        wait(h, "the result in the editor", |e| e.model.name != before);
+        h.state().model.name.clone()
+    };
     pick(&mut h, "first model", "two (step 1)");
-    h.state_mut().training.blend.weight = 0.25;
-    h.run_steps(2);
-    h.get_by_label("Blend and use in editor").click();
-    h.step();
-    wait(&mut h, "the blend in the editor", |e| {
-        e.model.name != before
-    });
-    let name = h.state().model.name.clone();
+    let name = blend_into_editor(&mut h, 0.25);
     assert!(
         name.contains("0.75 × two") && name.contains("0.25 × one"),
         "{name}"
@@ -828,14 +831,7 @@ fn training_tab_blends_two_runs_into_the_editor() {
     assert_eq!(difference_slider(&h), 0);
     pick(&mut h, "add difference from", "two (step 1)");
     assert!(difference_slider(&h) > 0);
-    h.state_mut().training.blend.weight = 1.0;
-    h.run_steps(2);
-    h.get_by_label("Blend and use in editor").click();
-    h.step();
-    wait(&mut h, "the moved model in the editor", |e| {
-        e.model.name != name
-    });
-    let moved = h.state().model.name.clone();
+    let moved = blend_into_editor(&mut h, 1.0);
     assert_eq!(moved, "two (step 1) + 1.00 × (one (step 1) − two (step 1))");
     let saved = d.join("runs/blends/two+one-minus-two-100.safetensors");
     let generate = |file: &std::path::Path| {
@@ -847,11 +843,7 @@ fn training_tab_blends_two_runs_into_the_editor() {
             plan: bcm_studio::engine::GenerationPreset::OneStep.plan_from(80.0),
             seed: 4,
         };
-        let tiling = bcm_studio::engine::sampler::Tiling {
-            max_pixels: usize::MAX,
-            tile: 4096,
-        };
-        tasks::generate(&model, &p, &tiling, &mut ())
+        tasks::generate(&model, &p, &Default::default(), &mut ())
             .unwrap()
             .image
             .data

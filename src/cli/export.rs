@@ -2,6 +2,7 @@
 //! `merge`: two models blended weight by weight into one, or one moved by the difference of
 //! two others.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -85,9 +86,8 @@ pub fn merge(
         .collect::<Result<Vec<_>>>()?;
     // Fine-tunes of one preset often share a name; their files (or run folders) tell them
     // apart in the card.
-    let name = |m: &CardedModel| m.card.name.clone();
-    let shared = (0..models.len()).any(|i| (0..i).any(|j| name(&models[i]) == name(&models[j])));
-    if shared {
+    let names: HashSet<&str> = models.iter().map(|m| m.card.name.as_str()).collect();
+    if names.len() < models.len() {
         for (m, given) in models.iter_mut().zip(&given) {
             let label = if given.is_dir() {
                 given.file_name()

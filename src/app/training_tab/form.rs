@@ -73,7 +73,7 @@ impl Form {
     /// (assets/MODEL.md): its preset's crops, distillation with half the crops JPEG-damaged in
     /// the denoising part (without them Restore would lose its compression repair), round trips
     /// of 2 NFE twice as often as of 4, weighted 16 with the denoising part weighted 2.4, rate 1e-4
-    /// falling along a cosine.
+    /// falling along a cosine over 500 steps.
     pub fn continue_shipped(&mut self, shipped: PathBuf) {
         self.continue_from = Some(shipped);
         let card = crate::engine::weights::embedded_card().ok();
@@ -87,7 +87,7 @@ impl Form {
         (self.denoise_share, self.jpeg_fraction) = (0.5, 0.5);
         (self.round_trips, self.round_trip_lengths) = (4, vec![2, 2, 4]);
         (self.round_trip_weight, self.denoise_weight) = (16.0, 2.4);
-        (self.lr, self.cosine) = (1e-4, true);
+        (self.lr, self.cosine, self.steps) = (1e-4, true, 500);
     }
 }
 

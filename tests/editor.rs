@@ -749,11 +749,11 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
         ),
         (0.5, 4, [2, 2, 4].as_slice())
     );
-    // Its last run drew round trips of 2 NFE twice as often as of 4, weighted 16, and the
-    // denoising part 2.4, with the rate falling along a cosine over 500 steps.
-    assert_eq!((f.round_trip_weight, f.denoise_weight), (16.0, 2.4));
+    // Its last run drew round trips of 2 NFE twice as often as of 4, weighted 32, and the
+    // denoising part 4.8, with the rate falling along a cosine over 400 steps.
+    assert_eq!((f.round_trip_weight, f.denoise_weight), (32.0, 4.8));
     assert!(f.cosine);
-    assert_eq!(f.steps, 500);
+    assert_eq!(f.steps, 400);
     // The tab has a choice for those lengths.
     h.get_by_label("2, 2 or 4");
     assert!(h.query_all_by_label("denoising weight").next().is_some());

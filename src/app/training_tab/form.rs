@@ -72,8 +72,8 @@ impl Form {
     /// Continue the shipped model (its file at `shipped`) the way its last stage was made
     /// (assets/MODEL.md): its preset's crops, distillation with half the crops JPEG-damaged in
     /// the denoising part (without them Restore would lose its compression repair), round trips
-    /// of 2 NFE twice as often as of 4, weighted 16 with the denoising part weighted 2.4, rate 1e-4
-    /// falling along a cosine over 500 steps.
+    /// of 2 NFE twice as often as of 4, weighted 32 with the denoising part weighted 4.8, rate 1e-4
+    /// falling along a cosine over 400 steps.
     pub fn continue_shipped(&mut self, shipped: PathBuf) {
         self.continue_from = Some(shipped);
         let card = crate::engine::weights::embedded_card().ok();
@@ -86,8 +86,8 @@ impl Form {
         self.objective = Objective::Distill;
         (self.denoise_share, self.jpeg_fraction) = (0.5, 0.5);
         (self.round_trips, self.round_trip_lengths) = (4, vec![2, 2, 4]);
-        (self.round_trip_weight, self.denoise_weight) = (16.0, 2.4);
-        (self.lr, self.cosine, self.steps) = (1e-4, true, 500);
+        (self.round_trip_weight, self.denoise_weight) = (32.0, 4.8);
+        (self.lr, self.cosine, self.steps) = (1e-4, true, 400);
     }
 }
 
@@ -224,7 +224,7 @@ impl TrainingTab {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
                     .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
                 if f.denoise_share > 0.0 {
-                    ui.add(egui::Slider::new(&mut f.denoise_weight, 0.0..=4.0).text("denoising weight"))
+                    ui.add(egui::Slider::new(&mut f.denoise_weight, 0.0..=8.0).text("denoising weight"))
                         .on_hover_text("Weight of that denoising against the pairs'. Raise it with the round trip weight, or Restore slowly loses its compression repair.");
                 }
                 ui.add(egui::Slider::new(&mut f.round_trips, 0..=f.batch).text("round trips"))
@@ -241,7 +241,7 @@ impl TrainingTab {
                         ui.selectable_value(&mut f.round_trip_lengths, vec![2, 2, 4], "2, 2 or 4")
                             .on_hover_text("The 2-NFE round trip twice as often as the 4-NFE one: favours the ladder the editor inverts with by default, and keeps the 4-NFE one trained.");
                     });
-                    ui.add(egui::Slider::new(&mut f.round_trip_weight, 0.0..=20.0).text("round trip weight"))
+                    ui.add(egui::Slider::new(&mut f.round_trip_weight, 0.0..=64.0).text("round trip weight"))
                         .on_hover_text("Weight of the round trips' error against the pairs': more favours bringing photos back over following the teacher's ODE hop by hop.");
                 }
             }

@@ -495,6 +495,22 @@ fn a_distillation_from_the_cli_starts_like_the_train_tab_unless_told_otherwise()
     assert_eq!(c["denoise_share"], 0.0, "{c}");
     assert_eq!(c["round_trips"], 1, "{c}");
     assert_eq!(c["round_trip_lengths"], serde_json::json!([1, 2]), "{c}");
+    // Its export records those settings, so it can be continued the way it was made.
+    let model = d.join("told.safetensors");
+    let (run, model_s) = (
+        d.join("told").display().to_string(),
+        model.display().to_string(),
+    );
+    ok(&["export", "--from", &run, "-o", &model_s]);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("told.json")).unwrap()).unwrap();
+    assert_eq!(card["training"], c, "{card}");
+    // A blend of it was made by no single run.
+    let blend = d.join("blend.safetensors").display().to_string();
+    ok(&["merge", &model_s, &model_s, "--alpha", "0.5", "-o", &blend]);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("blend.json")).unwrap()).unwrap();
+    assert!(card.get("training").is_none(), "{card}");
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -750,10 +750,30 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
         (0.5, 4, [2, 2, 4].as_slice())
     );
     // Its last run drew round trips of 2 NFE twice as often as of 4, weighted 32, and the
-    // denoising part 4.8, with the rate falling along a cosine over 400 steps.
+    // denoising part 4.8, with the rate warming up over 50 steps, then falling along a cosine
+    // over 400 (the preset's 500-step warm-up would never have reached the rate).
     assert_eq!((f.round_trip_weight, f.denoise_weight), (32.0, 4.8));
     assert!(f.cosine);
-    assert_eq!(f.steps, 400);
+    assert_eq!((f.lr, f.warmup, f.steps), (1e-4, 50, 400));
+    // All of it read from the shipped file's card, which its run wrote.
+    let made = bcm_studio::engine::weights::embedded_card()
+        .unwrap()
+        .training
+        .expect("the shipped card records its run's settings");
+    assert_eq!(
+        (made.round_trip_weight, made.denoise_weight, made.warmup),
+        (f.round_trip_weight, f.denoise_weight, f.warmup)
+    );
+    // And a run started from the form trains with them.
+    let config = h.state().training.config_from_form().unwrap();
+    assert_eq!(
+        (
+            config.warmup,
+            config.total_steps,
+            config.round_trip_choices()
+        ),
+        (50, 400, vec![2, 2, 4])
+    );
     // The tab has a choice for those lengths.
     h.get_by_label("2, 2 or 4");
     assert!(h.query_all_by_label("denoising weight").next().is_some());

@@ -321,6 +321,10 @@ fn a_short_run_learns_to_denoise_and_writes_a_usable_model() {
         (denoise_error(&model, &crops) - after).abs() < 1e-6,
         "the checkpoint holds the EMA weights"
     );
+    // Its card records the run's settings.
+    let card = bcm_studio::engine::weights::read_card(&dir.join("ema.safetensors")).unwrap();
+    let run = bcm_studio::engine::train::run_config(&d.join("run")).unwrap();
+    assert_eq!(card.training, Some(run));
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -740,6 +744,59 @@ fn the_shipped_model_goes_on_distilling_from_the_shipped_teacher() {
     assert!(own.is_finite() && own > 0.0, "{own}");
     assert!(own * 5.0 < strange, "{own} vs {strange}");
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The flags of the documented command that continues the shipped model (the one in
+/// backquotes that starts from `assets/bcm-default.safetensors` with its teacher; the card's
+/// history also shows earlier stages started from the file then shipped), as flag → value.
+fn continue_command(doc: &str) -> std::collections::HashMap<String, String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+    let start = text
+        .find(
+            "`bcm-studio train --objective distill --init assets/bcm-default.safetensors --teacher",
+        )
+        .unwrap_or_else(|| panic!("{doc} shows how to continue the shipped model"));
+    let command = text[start + 1..].split('`').next().unwrap();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].starts_with("--"))
+        .map(|w| (w[0].to_string(), w[1].to_string()))
+        .collect()
+}
+
+#[test]
+fn the_documented_way_to_continue_the_shipped_model_is_the_one_its_card_records() {
+    use bcm_studio::engine::weights::embedded_card;
+    let t = embedded_card()
+        .unwrap()
+        .training
+        .expect("the shipped card records its run's settings");
+    let lengths: Vec<String> = t
+        .round_trip_choices()
+        .iter()
+        .map(usize::to_string)
+        .collect();
+    assert_eq!(t.objective, bcm_studio::engine::train::Objective::Distill);
+    let expected = [
+        ("--denoise-share", t.denoise_share.to_string()),
+        ("--jpeg-fraction", t.jpeg_fraction.to_string()),
+        ("--round-trips", t.round_trips.to_string()),
+        ("--round-trip-nfe", lengths.join(",")),
+        ("--round-trip-weight", t.round_trip_weight.to_string()),
+        ("--denoise-weight", t.denoise_weight.to_string()),
+        ("--warmup", t.warmup.to_string()),
+        ("--lr-schedule", t.lr_schedule.name().to_string()),
+        ("--steps", t.total_steps.to_string()),
+    ];
+    for doc in ["README.md", "assets/MODEL.md"] {
+        let flags = continue_command(doc);
+        for (flag, value) in &expected {
+            assert_eq!(flags.get(*flag), Some(value), "{doc}: {flag}");
+        }
+        let lr: f64 = flags["--lr"].parse().unwrap();
+        assert!((lr - t.lr).abs() < 1e-12, "{doc}: --lr {lr} vs {}", t.lr);
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::merge::{CardedModel, add_difference, merge as blend};
-use bcm_studio::engine::train::checkpoint;
+use bcm_studio::engine::train::{checkpoint, run_config};
 use bcm_studio::engine::weights::{self, ModelCard};
 use burn::tensor::Device;
 
@@ -52,7 +52,12 @@ fn write(model: &bcm_studio::engine::Bcm, mut card: ModelCard, out: ModelOutput)
 pub fn run(from: &Path, out: ModelOutput) -> Result<()> {
     let source = model_file(from)?;
     check_output(&out.output)?;
-    let (model, card) = weights::load_with_card(&source, &Device::flex())?;
+    let (model, mut card) = weights::load_with_card(&source, &Device::flex())?;
+    if from.is_dir() {
+        // The run's own settings, newest (a resume may have changed them since the
+        // checkpoint's card was written, and older checkpoints' cards lack them).
+        card.training = Some(run_config(from)?);
+    }
     write(&model, card, out)
 }
 

@@ -42,6 +42,8 @@ pub fn merge(a: CardedModel, b: &CardedModel, alpha: f32) -> Result<CardedModel>
             b.card.steps
         ),
         ladders: dominant.ladders,
+        // A blend was not trained by any one run.
+        training: None,
         ..a.card.clone()
     };
     let mut model = a.model;
@@ -76,6 +78,7 @@ pub fn add_difference(
             "Weights of '{}' ({} steps) + {alpha:.3} × ('{}' ({} steps) − '{}' ({} steps)).",
             a.card.name, a.card.steps, b.card.name, b.card.steps, c.card.name, c.card.steps
         ),
+        training: None,
         ..a.card.clone()
     };
     let mut model = a.model;

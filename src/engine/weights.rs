@@ -11,6 +11,7 @@ use super::error::{EngineError, Result};
 use super::model::{Bcm, ModelInfo};
 use super::network::UNetConfig;
 use super::plan::Ladders;
+use super::train::TrainConfig;
 use crate::util::atomic::write_atomic;
 
 /// The JSON file next to the weights.
@@ -32,6 +33,11 @@ pub struct ModelCard {
     /// those models were trained as denoisers).
     #[serde(default)]
     pub ladders: Ladders,
+    /// The settings of the training run these weights come from (none for blends and
+    /// untrained weights): continuing a model the way it was made reads them from here, so the
+    /// Train tab's "continue from the shipped model" follows the shipped file itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainConfig>,
 }
 
 const FORMAT: &str = "bcm-studio-model";
@@ -46,6 +52,7 @@ impl ModelCard {
             steps: 0,
             notes: String::new(),
             ladders: Ladders::default(),
+            training: None,
         }
     }
 }

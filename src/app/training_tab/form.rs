@@ -19,6 +19,8 @@ pub struct Form {
     pub batch: usize,
     pub patch: usize,
     pub lr: f64,
+    /// Steps over which the rate climbs linearly to `lr`.
+    pub warmup: u64,
     /// Ease the rate down after the warm-up ([`LrSchedule::Cosine`]).
     pub cosine: bool,
     pub steps: u64,
@@ -53,6 +55,7 @@ impl Default for Form {
             batch: c.as_ref().map_or(8, |c| c.batch),
             patch: c.as_ref().map_or(32, |c| c.patch),
             lr: 2e-4,
+            warmup: c.as_ref().map_or(500, |c| c.warmup),
             cosine: false,
             steps: c.as_ref().map_or(2000, |c| c.total_steps),
             checkpoint_every: 100,
@@ -69,25 +72,31 @@ impl Default for Form {
 }
 
 impl Form {
-    /// Continue the shipped model (its file at `shipped`) the way its last stage was made
-    /// (assets/MODEL.md): its preset's crops, distillation with half the crops JPEG-damaged in
-    /// the denoising part (without them Restore would lose its compression repair), round trips
-    /// of 2 NFE twice as often as of 4, weighted 32 with the denoising part weighted 4.8, rate 1e-4
-    /// falling along a cosine over 400 steps.
+    /// Continue the shipped model (its file at `shipped`) the way its last run made it, as
+    /// its card records (assets/MODEL.md tells why): distillation from its teacher with half
+    /// the denoising crops JPEG-damaged (without them Restore would lose its compression
+    /// repair), its round trips and weights, its rate, warm-up, schedule and planned steps.
     pub fn continue_shipped(&mut self, shipped: PathBuf) {
         self.continue_from = Some(shipped);
-        let card = crate::engine::weights::embedded_card().ok();
-        let preset = UNetConfig::PRESETS
-            .iter()
-            .find(|p| UNetConfig::preset(p).as_ref() == card.as_ref().map(|c| &c.config));
-        if let Some(config) = preset.and_then(|p| TrainConfig::for_preset(p, PathBuf::new()).ok()) {
-            (self.preset, self.batch, self.patch) = (config.preset, config.batch, config.patch);
+        let training = crate::engine::weights::embedded_card()
+            .ok()
+            .and_then(|c| c.training);
+        match training {
+            Some(t) => self.follow(&t),
+            None => self.objective = Objective::Distill,
         }
-        self.objective = Objective::Distill;
-        (self.denoise_share, self.jpeg_fraction) = (0.5, 0.5);
-        (self.round_trips, self.round_trip_lengths) = (4, vec![2, 2, 4]);
-        (self.round_trip_weight, self.denoise_weight) = (32.0, 4.8);
-        (self.lr, self.cosine, self.steps) = (1e-4, true, 400);
+    }
+
+    /// Take a run's settings: what it trained, on which crops, with which weights, rate and
+    /// length. Where the photos are, the run's name and the teacher stay the form's.
+    pub fn follow(&mut self, t: &TrainConfig) {
+        (self.preset, self.batch, self.patch) = (t.preset.clone(), t.batch, t.patch);
+        self.objective = t.objective;
+        (self.lr, self.warmup, self.steps) = (t.lr, t.warmup, t.total_steps);
+        self.cosine = t.lr_schedule == LrSchedule::Cosine;
+        (self.denoise_share, self.jpeg_fraction) = (t.denoise_share, t.jpeg_fraction);
+        (self.round_trips, self.round_trip_lengths) = (t.round_trips, t.round_trip_choices());
+        (self.round_trip_weight, self.denoise_weight) = (t.round_trip_weight, t.denoise_weight);
     }
 }
 
@@ -123,6 +132,7 @@ impl TrainingTab {
                                 f.batch = c.batch;
                                 f.patch = c.patch;
                                 f.steps = c.total_steps;
+                                f.warmup = c.warmup;
                             }
                         }
                     }
@@ -253,7 +263,8 @@ impl TrainingTab {
             }
             ui.add(egui::Slider::new(&mut f.batch, 1..=64).text("batch")).on_hover_text("Crops per step. Memory grows with it.");
             ui.add(egui::Slider::new(&mut f.patch, 16..=256).step_by(16.0).text("patch px")).on_hover_text("Side of the square training crops.");
-            ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after a 500-step warm-up.");
+            ui.add(egui::Slider::new(&mut f.lr, 1e-5..=1e-3).logarithmic(true).text("learning rate")).on_hover_text("Adam learning rate after the warm-up.");
+            ui.add(egui::Slider::new(&mut f.warmup, 0..=5000).logarithmic(true).text("warm-up steps")).on_hover_text("Steps over which the rate climbs from nothing to the learning rate: a fresh optimiser takes its first steps gently.");
             ui.checkbox(&mut f.cosine, "cosine decay").on_hover_text("After the warm-up, ease the rate down to a tenth of it by the last planned step: a fine-tune that has levelled off settles further.");
             ui.add(egui::Slider::new(&mut f.steps, 10..=200_000).logarithmic(true).text("steps")).on_hover_text("Planned length; sets the discretisation curriculum N(k).");
             ui.add(egui::Slider::new(&mut f.checkpoint_every, 10..=5000).logarithmic(true).text("checkpoint every")).on_hover_text("A kill loses at most this many steps.");
@@ -362,13 +373,14 @@ impl TrainingTab {
     }
 
     /// The config the form describes (validated when the run starts).
-    pub(super) fn config_from_form(&self) -> Result<TrainConfig, String> {
+    pub fn config_from_form(&self) -> Result<TrainConfig, String> {
         let f = &self.form;
         let mut config = TrainConfig::for_preset(&f.preset, PathBuf::from(f.data.trim()))
             .map_err(|e| e.to_string())?;
         config.batch = f.batch;
         config.patch = f.patch;
         config.lr = f.lr;
+        config.warmup = f.warmup;
         if f.cosine {
             config.lr_schedule = LrSchedule::Cosine;
         }

@@ -1,7 +1,7 @@
 //! Runs found on disk: resume any of them, or use one in the editor.
 
 use super::*;
-use crate::engine::train::TEACHER_FILE;
+use crate::engine::train::{TEACHER_FILE, run_config};
 
 /// A run folder found on disk.
 #[derive(Debug, Clone)]
@@ -28,8 +28,7 @@ pub fn scan_runs(root: &Path) -> Vec<PastRun> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let dir = e.path();
-            let bytes = std::fs::read(dir.join("config.json")).ok()?;
-            let config: TrainConfig = serde_json::from_slice(&bytes).ok()?;
+            let config = run_config(&dir).ok()?;
             let newest = checkpoint::latest(&dir);
             let step = newest
                 .as_ref()

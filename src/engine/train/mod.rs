@@ -23,4 +23,4 @@ pub mod validate;
 pub use config::{Objective, ResumeChanges, TrainConfig};
 pub use error::TrainError;
 pub use start::TEACHER_FILE;
-pub use trainer::{StepReport, Trainer};
+pub use trainer::{StepReport, Trainer, run_config};

@@ -60,6 +60,12 @@ pub struct Trainer {
     teacher: Option<Teacher>,
 }
 
+/// The settings a run folder was started (or last resumed) with.
+pub fn run_config(run: &Path) -> Result<TrainConfig, TrainError> {
+    let bytes = std::fs::read(run.join("config.json")).map_err(|e| run_err(run, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| run_err(run, e))
+}
+
 pub(super) fn run_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Run(format!("{}: {e}", path.display()))
 }
@@ -114,9 +120,7 @@ impl Trainer {
         device: &Device,
         changes: &ResumeChanges,
     ) -> Result<Self, TrainError> {
-        let bytes = std::fs::read(run.join("config.json")).map_err(|e| run_err(run, e))?;
-        let mut config: TrainConfig =
-            serde_json::from_slice(&bytes).map_err(|e| run_err(run, e))?;
+        let mut config = run_config(run)?;
         let changed = changes.apply(&mut config);
         config.validate()?;
         let dir = checkpoint::latest(run).ok_or_else(|| {
@@ -306,6 +310,7 @@ impl Trainer {
         let mut card = ModelCard::new(&run_name(&self.run), self.config.model.clone());
         card.steps = self.config.init_steps + self.step;
         card.ladders = self.config.objective.ladders();
+        card.training = Some(self.config.clone());
         let jpeg = if self.config.jpeg_fraction > 0.0 {
             format!(
                 " ({:.0} % of inputs JPEG-compressed)",

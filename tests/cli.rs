@@ -454,6 +454,81 @@ fn a_binary_started_outside_the_checkout_names_the_shipped_teacher_where_it_is()
 }
 
 #[test]
+fn a_run_can_follow_the_way_its_start_was_made() {
+    let d = tempdir_with_photos("follow-init");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = root.join(bcm_studio::engine::weights::SHIPPED_MODEL);
+    let made = bcm_studio::engine::weights::embedded_card()
+        .unwrap()
+        .training
+        .unwrap();
+    let (shipped_s, photos) = (
+        shipped.display().to_string(),
+        d.join("photos").display().to_string(),
+    );
+    let out = d.join("run").display().to_string();
+    // Small crops and one round trip to keep the test short: flags given still decide.
+    let args = [
+        "train",
+        "--init",
+        &shipped_s,
+        "--follow-init",
+        "--data",
+        &photos,
+        "--out",
+        &out,
+        "--steps",
+        "1",
+        "--batch",
+        "3",
+        "--patch",
+        "32",
+        "--round-trips",
+        "1",
+    ];
+    ok(&args);
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("run/config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&c["batch"], &c["patch"], &c["round_trips"]),
+        (&3.into(), &32.into(), &1.into())
+    );
+    // The rest is the shipped model's own run: distillation from its teacher, its weights,
+    // round-trip lengths, rate, warm-up and schedule.
+    assert_eq!(c["objective"], "Distill");
+    assert_eq!(c["teacher"], "assets/bcm-teacher.safetensors");
+    assert_eq!(c["round_trip_weight"], made.round_trip_weight);
+    assert_eq!(c["denoise_weight"], made.denoise_weight);
+    assert_eq!(
+        c["round_trip_lengths"],
+        serde_json::json!(made.round_trip_lengths)
+    );
+    assert_eq!(
+        (&c["warmup"], &c["lr_schedule"]),
+        (&made.warmup.into(), &"cosine".into())
+    );
+    assert_eq!(c["jpeg_fraction"], made.jpeg_fraction);
+    // A blend records no run to follow: a clear refusal.
+    let blend = d.join("blend.safetensors").display().to_string();
+    ok(&[
+        "merge", &shipped_s, &shipped_s, "--alpha", "0.5", "-o", &blend,
+    ]);
+    let run2 = d.join("run2").display().to_string();
+    let e = fails(&[
+        "train",
+        "--init",
+        &blend,
+        "--follow-init",
+        "--data",
+        &photos,
+        "--out",
+        &run2,
+    ]);
+    assert!(e.contains("records no training run"), "{e}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn a_distillation_from_the_cli_starts_like_the_train_tab_unless_told_otherwise() {
     let d = tempdir_with_photos("distill-defaults");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

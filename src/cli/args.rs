@@ -225,8 +225,9 @@ pub enum Command {
         /// bct (bidirectional consistency training), ct (consistency model only, for the
         /// fine-tuning route), denoise (a denoising warm-up to start BCT from) or distill
         /// (bidirectional consistency distillation of the --init model's ODE).
-        #[arg(long, default_value = "bct")]
-        objective: String,
+        /// Default bct (or, with --follow-init, the objective the --init model was made with).
+        #[arg(long)]
+        objective: Option<String>,
         /// Curriculum: discretisation intervals at the start (iCT: 10; fine-tuning: 320).
         #[arg(long)]
         s0: Option<u64>,
@@ -236,6 +237,12 @@ pub enum Command {
         /// Start from these weights (.safetensors with its card); a CM becomes a BCM.
         #[arg(long)]
         init: Option<PathBuf>,
+        /// New run: train the way the --init model was made, with the settings its card
+        /// records (objective, crops, rate, warm-up, schedule, steps, the losses' weights, and
+        /// its teacher where that file is); flags given as well still decide. The shipped model
+        /// goes on as it was made with `--init assets/bcm-default.safetensors --follow-init`.
+        #[arg(long, requires = "init", conflicts_with = "resume")]
+        follow_init: bool,
         /// Photo decoding threads.
         #[arg(long)]
         loader_threads: Option<usize>,

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use bcm_studio::engine::train::config::LrSchedule;
 use bcm_studio::engine::train::driver::{Control, Event, Request, drive};
 use bcm_studio::engine::train::{Objective, ResumeChanges, StepReport, TrainConfig, Trainer};
+use bcm_studio::engine::weights;
 use burn::tensor::Device;
 
 use super::args::Command;
@@ -72,6 +73,18 @@ impl Control for Terminal {
     }
 }
 
+/// The settings of the run that made the model at `init`, as its card records them.
+fn made_with(init: &Path) -> Result<TrainConfig> {
+    let card = weights::read_card(init)?;
+    card.training.with_context(|| {
+        format!(
+            "{}'s card records no training run (a blend, or a model exported before cards \
+             recorded them): give the settings as flags instead of --follow-init",
+            init.display()
+        )
+    })
+}
+
 fn hms(seconds: f64) -> String {
     let s = seconds.max(0.0) as u64;
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
@@ -97,6 +110,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         s0,
         s1,
         init,
+        follow_init,
         loader_threads,
         jpeg_fraction,
         paths,
@@ -152,18 +166,30 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         let Some(data) = data else {
             bail!("--data is required for a new run")
         };
-        let mut config = TrainConfig::for_preset(&preset, data)?;
-        let objective = match objective.as_str() {
-            "bct" => Objective::Bct,
-            "ct" => Objective::Ct,
-            "denoise" => Objective::Denoise,
-            "distill" => Objective::Distill,
-            other => bail!("--objective must be bct, ct, denoise or distill, got {other}"),
+        let (mut config, recorded_teacher) = match (&init, follow_init) {
+            (Some(init), true) => {
+                let mut made = made_with(init)?;
+                made.data = data;
+                // A teacher the card names is used only where it still is.
+                let teacher = made.teacher.take().filter(|t| t.exists());
+                (made, teacher)
+            }
+            _ => (TrainConfig::for_preset(&preset, data)?, None),
         };
         if let Some(v) = batch {
             config.batch = v;
         }
-        config.set_objective(objective);
+        let objective = match objective.as_deref() {
+            None if follow_init => None,
+            None | Some("bct") => Some(Objective::Bct),
+            Some("ct") => Some(Objective::Ct),
+            Some("denoise") => Some(Objective::Denoise),
+            Some("distill") => Some(Objective::Distill),
+            Some(other) => bail!("--objective must be bct, ct, denoise or distill, got {other}"),
+        };
+        if let Some(objective) = objective {
+            config.set_objective(objective);
+        }
         if let Some(v) = steps {
             config.total_steps = v;
         }
@@ -211,7 +237,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             config.denoise_share = v;
         }
         config.init = init;
-        config.teacher = teacher;
+        config.teacher = teacher.or(recorded_teacher);
         if let Some(v) = round_trips {
             config.round_trips = v;
         }

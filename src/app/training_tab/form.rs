@@ -234,7 +234,7 @@ impl TrainingTab {
                 ui.add(egui::Slider::new(&mut f.denoise_share, 0.0..=1.0).text("denoising share"))
                     .on_hover_text("Share of crops that also train plain denoising at low noise levels, which keeps the model the denoiser Restore needs.");
                 if f.denoise_share > 0.0 {
-                    ui.add(egui::Slider::new(&mut f.denoise_weight, 0.0..=8.0).logarithmic(true).smallest_positive(0.01).text("denoising weight"))
+                    ui.add(egui::Slider::new(&mut f.denoise_weight, 0.0..=32.0).logarithmic(true).smallest_positive(0.01).text("denoising weight"))
                         .on_hover_text("Weight of that denoising against the pairs'. Raise it with the round trip weight, or Restore slowly loses its compression repair.");
                 }
                 ui.add(egui::Slider::new(&mut f.round_trips, 0..=f.batch).text("round trips"))
@@ -251,7 +251,7 @@ impl TrainingTab {
                         ui.selectable_value(&mut f.round_trip_lengths, vec![2, 2, 4], "2, 2 or 4")
                             .on_hover_text("The 2-NFE round trip twice as often as the 4-NFE one: favours the ladder the editor inverts with by default, and keeps the 4-NFE one trained.");
                     });
-                    ui.add(egui::Slider::new(&mut f.round_trip_weight, 0.0..=64.0).logarithmic(true).smallest_positive(0.1).text("round trip weight"))
+                    ui.add(egui::Slider::new(&mut f.round_trip_weight, 0.0..=256.0).logarithmic(true).smallest_positive(0.1).text("round trip weight"))
                         .on_hover_text("Weight of the round trips' error against the pairs': more favours bringing photos back over following the teacher's ODE hop by hop.");
                 }
             }

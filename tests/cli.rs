@@ -467,12 +467,15 @@ fn a_run_can_follow_the_way_its_start_was_made() {
         d.join("photos").display().to_string(),
     );
     let out = d.join("run").display().to_string();
-    // Small crops and one round trip to keep the test short: flags given still decide.
+    // Small crops and one round trip to keep the test short: flags given still decide. Naming
+    // the objective it already has keeps the rest.
     let args = [
         "train",
         "--init",
         &shipped_s,
         "--follow-init",
+        "--objective",
+        "distill",
         "--data",
         &photos,
         "--out",

@@ -187,7 +187,8 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             Some("distill") => Some(Objective::Distill),
             Some(other) => bail!("--objective must be bct, ct, denoise or distill, got {other}"),
         };
-        if let Some(objective) = objective {
+        // Naming the objective a followed run already has keeps its settings for it.
+        if let Some(objective) = objective.filter(|o| !follow_init || *o != config.objective) {
             config.set_objective(objective);
         }
         if let Some(v) = steps {

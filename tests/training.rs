@@ -779,6 +779,8 @@ fn the_documented_way_to_continue_the_shipped_model_is_the_one_its_card_records(
         .collect();
     assert_eq!(t.objective, bcm_studio::engine::train::Objective::Distill);
     let expected = [
+        ("--batch", t.batch.to_string()),
+        ("--paths", t.paths.to_string()),
         ("--denoise-share", t.denoise_share.to_string()),
         ("--jpeg-fraction", t.jpeg_fraction.to_string()),
         ("--round-trips", t.round_trips.to_string()),

@@ -467,8 +467,9 @@ fn a_run_can_follow_the_way_its_start_was_made() {
         d.join("photos").display().to_string(),
     );
     let out = d.join("run").display().to_string();
-    // Small crops and one round trip to keep the test short: flags given still decide. Naming
-    // the objective it already has keeps the rest.
+    // Small batches of small crops to keep the test short: flags given still decide, and the
+    // paths and round trips follow the batch. Naming the objective it already has keeps the
+    // rest.
     let args = [
         "train",
         "--init",
@@ -486,15 +487,13 @@ fn a_run_can_follow_the_way_its_start_was_made() {
         "3",
         "--patch",
         "32",
-        "--round-trips",
-        "1",
     ];
     ok(&args);
     let c: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("run/config.json")).unwrap()).unwrap();
     assert_eq!(
-        (&c["batch"], &c["patch"], &c["round_trips"]),
-        (&3.into(), &32.into(), &1.into())
+        (&c["batch"], &c["patch"], &c["paths"], &c["round_trips"]),
+        (&3.into(), &32.into(), &1.into(), &3.into())
     );
     // The rest is the shipped model's own run: distillation from its teacher, its weights,
     // round-trip lengths, rate, warm-up and schedule.

@@ -178,6 +178,10 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         };
         if let Some(v) = batch {
             config.batch = v;
+            // What depends on the batch follows it unless given too: a quarter of it as paths
+            // (the default), and no more round trips than crops.
+            config.paths = (v / 4).max(1);
+            config.round_trips = config.round_trips.min(v);
         }
         let objective = match objective.as_deref() {
             None if follow_init => None,

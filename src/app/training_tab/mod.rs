@@ -6,10 +6,11 @@ mod blend;
 mod form;
 mod live;
 mod runs;
+mod settings;
 
 pub use blend::BlendForm;
-pub use form::Form;
 pub use runs::{PastRun, scan_runs};
+pub use settings::Form;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -177,11 +177,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             _ => (TrainConfig::for_preset(&preset, data)?, None),
         };
         if let Some(v) = batch {
-            config.batch = v;
-            // What depends on the batch follows it unless given too: a quarter of it as paths
-            // (the default), and no more round trips than crops.
-            config.paths = (v / 4).max(1);
-            config.round_trips = config.round_trips.min(v);
+            config.set_batch(v);
         }
         let objective = match objective.as_deref() {
             None if follow_init => None,

@@ -280,7 +280,7 @@ impl TrainingTab {
         let f = &self.form;
         let mut config = TrainConfig::for_preset(&f.preset, PathBuf::from(f.data.trim()))
             .map_err(|e| e.to_string())?;
-        config.batch = f.batch;
+        config.set_batch(f.batch);
         config.patch = f.patch;
         config.lr = f.lr;
         config.warmup = f.warmup;
@@ -306,7 +306,6 @@ impl TrainingTab {
         if config.objective == Objective::Denoise || config.denoise_share > 0.0 {
             config.jpeg_fraction = f.jpeg_fraction;
         }
-        config.paths = (f.batch / 4).max(1);
         Ok(config)
     }
 }

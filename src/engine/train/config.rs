@@ -175,6 +175,11 @@ fn default_round_trip_weight() -> f32 {
     ROUND_TRIP_WEIGHT
 }
 
+/// The teacher's paths per step for a batch unless a run says otherwise: a quarter of it.
+fn paths_for(batch: usize) -> usize {
+    (batch / 4).max(1)
+}
+
 fn default_paths() -> usize {
     3
 }
@@ -212,7 +217,7 @@ impl TrainConfig {
             init_steps: 0,
             loader_threads: 1,
             jpeg_fraction: 0.0,
-            paths: (batch / 4).max(1),
+            paths: paths_for(batch),
             denoise_share: 0.0,
             teacher: None,
             round_trips: 0,
@@ -316,6 +321,14 @@ impl TrainConfig {
             }
             Objective::Bct | Objective::Denoise => {}
         }
+    }
+
+    /// Change the batch, and what follows it: a quarter of it as the teacher's paths (the
+    /// default) and no more round trips than crops.
+    pub fn set_batch(&mut self, batch: usize) {
+        self.batch = batch;
+        self.paths = paths_for(batch);
+        self.round_trips = self.round_trips.min(batch);
     }
 
     /// The round trips' lengths (evaluations each way) one is drawn from at every step.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::distill::DENOISE_WEIGHT;
 use super::error::TrainError;
+pub use super::lr_schedule::{COSINE_FLOOR, LrSchedule};
 use super::round_trip::{DRAWN_ROUND_TRIP_NFE, MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
 use crate::engine::network::UNetConfig;
 use crate::engine::plan::Ladders;
@@ -51,37 +52,6 @@ pub const DISTILL_ROUND_TRIPS: usize = 4;
 
 /// Their length unless a run says otherwise: the editor's default inversion and generation.
 pub const DISTILL_ROUND_TRIP_NFE: usize = 2;
-
-/// How the learning rate moves after the warm-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LrSchedule {
-    /// The rate until the end.
-    #[default]
-    Constant,
-    /// Half a cosine from the rate down to [`COSINE_FLOOR`] of it at the planned last step,
-    /// then that: a plateaued fine-tune settles further at a lower rate, and a run resumed past
-    /// its plan still learns.
-    Cosine,
-}
-
-impl LrSchedule {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Constant => "constant",
-            Self::Cosine => "cosine",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Constant, Self::Cosine]
-            .into_iter()
-            .find(|s| s.name() == name)
-    }
-}
-
-/// Where a cosine schedule ends, as a share of the rate.
-pub const COSINE_FLOOR: f64 = 0.1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -350,18 +320,8 @@ impl TrainConfig {
 
     /// Learning rate at a step: linear warm-up, then as [`LrSchedule`] says.
     pub fn lr_at(&self, step: u64) -> f64 {
-        if step + 1 < self.warmup {
-            return self.lr * (step + 1) as f64 / self.warmup as f64;
-        }
-        match self.lr_schedule {
-            LrSchedule::Constant => self.lr,
-            LrSchedule::Cosine => {
-                let span = self.total_steps.saturating_sub(self.warmup).max(1);
-                let done = (step + 1).saturating_sub(self.warmup) as f64 / span as f64;
-                let cos = 0.5 * (1.0 + (std::f64::consts::PI * done.min(1.0)).cos());
-                self.lr * (COSINE_FLOOR + (1.0 - COSINE_FLOOR) * cos)
-            }
-        }
+        self.lr_schedule
+            .rate_at(self.lr, self.warmup, self.total_steps, step)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod ema;
 pub mod error;
 pub mod loss;
+pub mod lr_schedule;
 pub mod metrics;
 pub mod round_trip;
 mod start;

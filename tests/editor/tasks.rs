@@ -1,0 +1,239 @@
+//! Tasks on an open photo: inpaint with undo and redo, restore a JPEG, cancel, and the
+//! rendered editor.
+
+use super::*;
+
+#[test]
+fn open_paint_inpaint_accept_undo_redo() {
+    let d = tempdir("inpaint");
+    let path = d.join("photo.png");
+    write_photo(&path, 160, 120);
+    let mut h = harness(d.join("runs"));
+    let original = open(&mut h, path);
+
+    h.key_press(egui::Key::B);
+    h.state_mut().canvas.brush.size = 16.0;
+    h.state_mut().canvas.brush.hardness = 1.0;
+    paint(&mut h, &[(60.0, 60.0), (80.0, 60.0), (100.0, 62.0)]);
+    {
+        let doc = h.state().doc.as_ref().unwrap();
+        assert!(
+            doc.mask.data[60 * 160 + 80] > 0.99,
+            "the stroke painted the mask"
+        );
+        assert_eq!(doc.mask.data[10 * 160 + 10], 0.0);
+        assert_eq!(doc.history.len(), 1, "a whole drag is one undo step");
+    }
+
+    h.state_mut().tasks.inpaint_steps = 3;
+    h.get_by_label("Inpaint mask").click();
+    h.step();
+    wait(&mut h, "the inpainting result", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    // Staged: the document itself is still untouched.
+    assert_eq!(h.state().doc.as_ref().unwrap().image.data, original.data);
+    let soft = h
+        .state()
+        .doc
+        .as_ref()
+        .unwrap()
+        .staged
+        .as_ref()
+        .unwrap()
+        .mask
+        .clone()
+        .unwrap();
+
+    h.get_by_label("Accept (Enter)").click();
+    h.run_steps(2);
+    let after = h.state().doc.as_ref().unwrap().image.clone();
+    let n = 160 * 120;
+    let mut inside_changed = 0;
+    for i in 0..n {
+        for c in 0..3 {
+            if soft.data[i] == 0.0 {
+                assert_eq!(
+                    after.data[c * n + i],
+                    original.data[c * n + i],
+                    "pixel {i} outside the mask changed"
+                );
+            } else if (after.data[c * n + i] - original.data[c * n + i]).abs() > 1e-3 {
+                inside_changed += 1;
+            }
+        }
+    }
+    assert!(
+        inside_changed > 100,
+        "only {inside_changed} values changed inside the mask"
+    );
+
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.as_ref().unwrap().image.data,
+        original.data,
+        "undo restores the photo"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().doc.as_ref().unwrap().image.data,
+        after.data,
+        "redo applies it again"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert!(
+        h.state().doc.as_ref().unwrap().mask.is_empty(),
+        "the stroke is undone too"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Click Restore and wait for the staged result.
+fn restore_and_stage(h: &mut Harness<'_, Editor>, what: &str) -> Staged {
+    h.get_by_label("Restore photo").click();
+    h.step();
+    wait(h, what, |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    h.state().doc.as_ref().unwrap().staged.clone().unwrap()
+}
+
+fn is_jpeg_consistent(staged: &Staged) -> bool {
+    staged
+        .recipe
+        .schedule
+        .iter()
+        .any(|s| s.contains("JPEG-consistent"))
+}
+
+#[test]
+fn a_jpeg_is_restored_consistently_with_its_file() {
+    use bcm_studio::engine::jpeg::{JpegTables, jpeg_consistent};
+    let d = tempdir("jpeg");
+    let path = d.join("photo.jpg");
+    write_photo(&d.join("photo.png"), 96, 64);
+    let png = image::open(d.join("photo.png")).unwrap();
+    let bytes = bcm_studio::photo::encode(
+        &png,
+        bcm_studio::photo::OutputFormat::Jpeg,
+        None,
+        bcm_studio::photo::SaveOptions { jpeg_quality: 15 },
+    )
+    .unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let tables = JpegTables::read(&bytes).unwrap();
+    let mut h = harness(d.join("runs"));
+    let decoded = open(&mut h, path);
+    // Opening it reads its quality and suggests settings for it.
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("JPEG quality ≈ 15"))
+    );
+    let suggested = bcm_studio::engine::tasks::jpeg_strength(15);
+    assert_eq!(h.state().tasks.restore_sigma, suggested);
+    assert_eq!(h.state().tasks.restore_passes, 3);
+    h.state_mut().tasks.kind = bcm_studio::app::TaskKind::Restore;
+    h.run_steps(2);
+    h.get_by_label("consistent with the JPEG file");
+
+    let staged = restore_and_stage(&mut h, "the restoration");
+    assert!(is_jpeg_consistent(&staged));
+    let again = jpeg_consistent(&staged.image, &decoded, &tables).unwrap();
+    let moved = again
+        .data
+        .iter()
+        .zip(&staged.image.data)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(moved < 0.01, "the result already fits the file ({moved})");
+
+    // Once the photo has changed, the file no longer describes it.
+    h.get_by_label("Accept (Enter)").click();
+    h.run_steps(2);
+    let staged = restore_and_stage(&mut h, "the second restoration");
+    assert!(!staged.recipe.schedule.iter().any(|s| s.contains("JPEG")));
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("changed since it was opened"))
+    );
+
+    // Undone back to the file's pixels, the file describes the photo again.
+    h.get_by_label("Discard (Esc)").click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    let staged = restore_and_stage(&mut h, "the restoration after undo");
+    assert!(is_jpeg_consistent(&staged));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn cancel_leaves_the_document_unchanged() {
+    let d = tempdir("cancel");
+    let path = d.join("big.png");
+    write_photo(&path, 768, 768);
+    let mut h = harness(d.join("runs"));
+    let original = open(&mut h, path);
+    h.state_mut().tasks.kind = bcm_studio::app::TaskKind::Restore;
+    h.state_mut().tasks.restore_passes = 4;
+    h.run_steps(2);
+    // Ctrl+Enter runs the selected task, as the button does.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.state().busy(), "the job runs in the background");
+    h.get_by_label("Cancel").click();
+    h.step();
+    wait(&mut h, "the job to stop", |e| !e.busy());
+    let doc = h.state().doc.as_ref().unwrap();
+    assert!(doc.staged.is_none(), "a cancelled job stages nothing");
+    assert_eq!(doc.image.data, original.data);
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.text.contains("cancelled"))
+    );
+    // A second job while one runs is refused with a message, not queued silently.
+    h.get_by_label("Restore photo").click();
+    h.step();
+    assert!(h.state().busy());
+    h.state_mut().run_task(bcm_studio::app::TaskKind::Restore);
+    assert!(
+        h.state()
+            .messages
+            .last()
+            .is_some_and(|m| m.error && m.text.contains("busy"))
+    );
+    h.state_mut().cancel_job();
+    wait(&mut h, "the second job to stop", |e| !e.busy());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn rendered_editor_with_a_mask() {
+    // A fixed folder: its path shows in the rendered status bar and training tab.
+    let d = std::env::temp_dir().join("bcm-editor-snapshot");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let path = d.join("photo.png");
+    write_photo(&path, 320, 240);
+    let mut h = harness(d.join("runs"));
+    open(&mut h, path);
+    h.state_mut().canvas.brush.size = 30.0;
+    paint(&mut h, &[(100.0, 100.0), (220.0, 140.0)]);
+    h.remove_cursor();
+    h.run_steps(3);
+    h.snapshot("editor_with_mask");
+    h.state_mut().tab = Tab::Train;
+    h.run_steps(3);
+    h.snapshot("training_tab");
+    std::fs::remove_dir_all(&d).unwrap();
+}

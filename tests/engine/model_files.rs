@@ -1,0 +1,92 @@
+//! Weights: round trips through files, bad files, and the embedded model.
+
+use super::*;
+
+#[test]
+fn weights_roundtrip_and_bad_files_give_errors() {
+    let model = tiny_model(11);
+    let dir = std::env::temp_dir().join(format!("bcm-weights-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.safetensors");
+    let card = ModelCard::new("tiny-test", model.config.clone());
+    weights::save(&model, &card, &path).unwrap();
+    let loaded = weights::load(&path, &Device::flex()).unwrap();
+    let x = noise_image(16, 16, 2.0, 1);
+    assert_eq!(
+        eval(&model, &x, 2.0, 0.1, &whole()).data,
+        eval(&loaded, &x, 2.0, 0.1, &whole()).data
+    );
+
+    assert_eq!(loaded.info.ladders, Ladders::Heun);
+
+    // f16 storage: close, not equal. The card's ladder kind comes back with the model.
+    let half = dir.join("h.safetensors");
+    weights::save(
+        &model,
+        &ModelCard {
+            half_precision: true,
+            ladders: Ladders::Plain,
+            ..card.clone()
+        },
+        &half,
+    )
+    .unwrap();
+    let loaded = weights::load(&half, &Device::flex()).unwrap();
+    assert_eq!(loaded.info.ladders, Ladders::Plain);
+    let json = std::fs::read_to_string(dir.join("h.json")).unwrap();
+    assert!(json.contains(r#""ladders": "plain""#), "{json}");
+    // Cards written before the field existed are denoisers' (Heun ladders).
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("ladders");
+    let parsed = weights::parse_card(old.to_string().as_bytes(), "old card").unwrap();
+    assert_eq!(parsed.ladders, Ladders::Heun);
+    assert!(
+        max_abs_diff(
+            &eval(&model, &x, 2.0, 0.1, &whole()),
+            &eval(&loaded, &x, 2.0, 0.1, &whole())
+        ) < 5e-2
+    );
+    assert!(
+        std::fs::metadata(&half).unwrap().len() < std::fs::metadata(&path).unwrap().len() * 6 / 10
+    );
+
+    // A config that does not match the tensors.
+    let other = ModelCard::new(
+        "wrong",
+        UNetConfig {
+            channels: 32,
+            norm_groups: 8,
+            ..UNetConfig::tiny()
+        },
+    );
+    std::fs::write(dir.join("m.json"), serde_json::to_vec(&other).unwrap()).unwrap();
+    let err = weights::load(&path, &Device::flex()).unwrap_err();
+    assert!(matches!(err, EngineError::Weights(_)), "{err}");
+    // A truncated weights file.
+    std::fs::write(dir.join("m.json"), serde_json::to_vec(&card).unwrap()).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(matches!(
+        weights::load(&path, &Device::flex()),
+        Err(EngineError::Weights(_))
+    ));
+    // Missing files and a broken card.
+    assert!(matches!(
+        weights::load(&dir.join("none.safetensors"), &Device::flex()),
+        Err(EngineError::Io { .. })
+    ));
+    std::fs::write(dir.join("m.json"), b"{not json").unwrap();
+    assert!(matches!(
+        weights::load(&path, &Device::flex()),
+        Err(EngineError::Config(_))
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn embedded_model_loads() {
+    let model = weights::default_model(&Device::flex()).unwrap();
+    let x = picture(32, 32);
+    let out = eval(&model, &x, 1.0, 0.002, &whole());
+    assert!(out.data.iter().all(|v| v.is_finite()));
+}

@@ -254,11 +254,11 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
     );
     // Its last run sent every crop of its batches of 16 on a round trip, of 2 NFE twice as
     // often as of 4, weighted 64, and the denoising part 9.6, with the rate warming up over 30
-    // steps, then falling along a cosine over 150 (the preset's 500-step warm-up would never
+    // steps, then falling along a cosine over 300 (the preset's 500-step warm-up would never
     // have reached the rate).
     assert_eq!((f.round_trip_weight, f.denoise_weight), (64.0, 9.6));
     assert!(f.cosine);
-    assert_eq!((f.lr, f.warmup, f.steps), (1e-4, 30, 150));
+    assert_eq!((f.lr, f.warmup, f.steps), (1e-4, 30, 300));
     // All of it read from the shipped file's card, which its run wrote.
     let made = bcm_studio::engine::weights::embedded_card()
         .unwrap()
@@ -276,7 +276,7 @@ fn training_tab_continues_the_shipped_model_the_way_it_was_made() {
             config.total_steps,
             config.round_trip_choices()
         ),
-        (30, 150, vec![2, 2, 4])
+        (30, 300, vec![2, 2, 4])
     );
     // The tab has a choice for those lengths.
     h.get_by_label("2, 2 or 4");

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Where a cosine schedule ends, as a share of the rate.
+pub const COSINE_FLOOR: f64 = 0.1;
+
 /// How the learning rate moves after the warm-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,12 +31,7 @@ impl LrSchedule {
             .into_iter()
             .find(|s| s.name() == name)
     }
-}
 
-/// Where a cosine schedule ends, as a share of the rate.
-pub const COSINE_FLOOR: f64 = 0.1;
-
-impl LrSchedule {
     /// The rate at `step` of a run planned for `total` steps at `lr`, warming up linearly over
     /// `warmup` steps.
     pub fn rate_at(self, lr: f64, warmup: u64, total: u64, step: u64) -> f64 {

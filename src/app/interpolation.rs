@@ -5,7 +5,7 @@ use egui::{Color32, TextureHandle, Ui, Vec2};
 
 use super::textures::{fit_for_display, image_pixels};
 use crate::engine::mask::Rect;
-use crate::engine::plan::{GenerationPreset, Ladders, MAX_LADDER_NFE, Plan};
+use crate::engine::plan::{GenerationPreset, LadderStyle, MAX_LADDER_NFE, Plan};
 use crate::engine::planar::Planar;
 
 pub enum InterpAction {
@@ -92,7 +92,7 @@ impl InterpolationPanel {
     }
 
     /// How frames are generated from the mixing level.
-    pub fn frame_plan(&self, ladders: Ladders) -> crate::engine::Result<Plan> {
+    pub fn frame_plan(&self, ladders: impl Into<LadderStyle>) -> crate::engine::Result<Plan> {
         Plan::preset_or_ladder(
             ladders,
             self.preset,
@@ -276,6 +276,7 @@ impl InterpolationPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::plan::Ladders;
 
     #[test]
     fn the_hint_names_the_step_that_is_still_missing() {

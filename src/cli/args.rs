@@ -282,6 +282,12 @@ pub enum Command {
         /// loss (default 0.1); raise it with --round-trip-weight to keep restoration.
         #[arg(long)]
         denoise_weight: Option<f32>,
+        /// Distillation: where the round trips' (and then the model's) plain ladders turn, the
+        /// noise added to a photo first (a one-hop ladder's aside); also where the teacher's
+        /// paths start (default 0.07, the reference's; 0.01-0.07). Lower buries less of the
+        /// photo.
+        #[arg(long)]
+        ladder_floor: Option<f32>,
     },
     /// Write a run's newest EMA weights (or any model) as a model file with its card.
     Export {

@@ -54,9 +54,9 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
     let val = images(&batch);
     let model = &session.model;
     println!(
-        "model `{}` ({} ladders) on {} held-out photos of {} (centre {size}x{size} crops after 2x downscale)",
+        "model `{}` ({}) on {} held-out photos of {} (centre {size}x{size} crops after 2x downscale)",
         model.info.name,
-        model.info.ladders.name(),
+        model.info.ladders.describe(),
         val.len(),
         data.display()
     );

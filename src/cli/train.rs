@@ -120,6 +120,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         round_trip_nfe,
         round_trip_weight,
         denoise_weight,
+        ladder_floor,
     } = command
     else {
         bail!("not a train command");
@@ -143,6 +144,7 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
             ("--round-trip-nfe", round_trip_nfe.is_some()),
             ("--round-trip-weight", round_trip_weight.is_some()),
             ("--denoise-weight", denoise_weight.is_some()),
+            ("--ladder-floor", ladder_floor.is_some()),
         ];
         let given: Vec<&str> = fixed.iter().filter(|f| f.1).map(|f| f.0).collect();
         if !given.is_empty() {
@@ -250,6 +252,9 @@ pub fn run(command: Command, device: &Device) -> Result<()> {
         }
         if let Some(v) = denoise_weight {
             config.denoise_weight = v;
+        }
+        if let Some(v) = ladder_floor {
+            config.ladder_floor = v;
         }
         Trainer::start(config, &out, device)?
     };

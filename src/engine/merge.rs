@@ -42,6 +42,7 @@ pub fn merge(a: CardedModel, b: &CardedModel, alpha: f32) -> Result<CardedModel>
             b.card.steps
         ),
         ladders: dominant.ladders,
+        ladder_floor: dominant.ladder_floor,
         // A blend was not trained by any one run.
         training: None,
         ..a.card.clone()
@@ -50,7 +51,7 @@ pub fn merge(a: CardedModel, b: &CardedModel, alpha: f32) -> Result<CardedModel>
     // `update` moves b's values to a's device.
     model.net = ema::update(model.net, &b.model.net, 1.0 - f64::from(alpha));
     model.info.name = card.name.clone();
-    model.info.ladders = card.ladders;
+    model.info.ladders = card.ladder_style()?;
     model.info.trained = a.card.steps > 0 || b.card.steps > 0;
     Ok(CardedModel { model, card })
 }

@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::error::{EngineError, Result};
 use super::network::{DropoutMasks, UNet, UNetConfig};
-use super::plan::Ladders;
+use super::plan::{LadderStyle, Ladders};
 use super::schedule::{SIGMA_DATA, SIGMA_MIN, c_in, c_noise, c_out, c_skip};
 
 /// Where a model's weights came from; shown to the user and written into recipes.
@@ -15,8 +15,8 @@ pub struct ModelInfo {
     pub name: String,
     /// Whether the weights were trained (false for seeded random weights).
     pub trained: bool,
-    /// Which long ladders suit the model.
-    pub ladders: Ladders,
+    /// Which ladders suit the model.
+    pub ladders: LadderStyle,
 }
 
 /// A network together with its configuration and device.
@@ -58,7 +58,7 @@ impl Bcm {
         let info = ModelInfo {
             name: format!("random weights (seed {seed})"),
             trained: false,
-            ladders: Ladders::default(),
+            ladders: Ladders::default().into(),
         };
         Ok(Self {
             net,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{EngineError, Result};
 use super::model::{Bcm, ModelInfo};
 use super::network::UNetConfig;
-use super::plan::Ladders;
+use super::plan::{LadderStyle, Ladders};
 use super::train::TrainConfig;
 use crate::util::atomic::write_atomic;
 
@@ -33,6 +33,10 @@ pub struct ModelCard {
     /// those models were trained as denoisers).
     #[serde(default)]
     pub ladders: Ladders,
+    /// Where the model's short plain ladders turn ([`LadderStyle::floor`]; 0.07, the
+    /// reference's start, for cards written before there was a choice).
+    #[serde(default = "default_ladder_floor")]
+    pub ladder_floor: f32,
     /// The settings of the training run these weights come from (none for blends and
     /// untrained weights): continuing a model the way it was made reads them from here, so the
     /// Train tab's "continue from the shipped model" follows the shipped file itself.
@@ -41,6 +45,10 @@ pub struct ModelCard {
 }
 
 const FORMAT: &str = "bcm-studio-model";
+
+fn default_ladder_floor() -> f32 {
+    LadderStyle::DEFAULT_FLOOR
+}
 
 impl ModelCard {
     pub fn new(name: &str, config: UNetConfig) -> Self {
@@ -52,8 +60,19 @@ impl ModelCard {
             steps: 0,
             notes: String::new(),
             ladders: Ladders::default(),
+            ladder_floor: LadderStyle::DEFAULT_FLOOR,
             training: None,
         }
+    }
+
+    /// The ladders the card names, floor checked.
+    pub fn ladder_style(&self) -> Result<LadderStyle> {
+        LadderStyle::new(self.ladders, self.ladder_floor)
+    }
+
+    /// Name the ladders of `style` on the card.
+    pub fn set_ladder_style(&mut self, style: LadderStyle) {
+        (self.ladders, self.ladder_floor) = (style.kind, style.floor);
     }
 }
 
@@ -99,6 +118,8 @@ pub fn parse_card(json: &[u8], origin: &str) -> Result<ModelCard> {
     card.config
         .validate()
         .map_err(|e| EngineError::Config(format!("{origin}: {e}")))?;
+    card.ladder_style()
+        .map_err(|e| EngineError::Config(format!("{origin}: {e}")))?;
     Ok(card)
 }
 
@@ -139,7 +160,7 @@ pub fn from_bytes(
     let info = ModelInfo {
         name: card.name.clone(),
         trained: card.steps > 0,
-        ladders: card.ladders,
+        ladders: card.ladder_style()?,
     };
     Ok(Bcm {
         net,

@@ -76,7 +76,7 @@ fn a_model_file_is_loaded_from_the_menu_or_a_drop_and_a_bad_one_is_refused() {
     h.state_mut().open_path(path);
     wait(&mut h, "the new model", |e| e.model.name != first);
     assert_eq!(h.state().model.name, "loaded (fine-tune.safetensors)");
-    assert_eq!(h.state().model.ladders, Ladders::Plain);
+    assert_eq!(h.state().model.ladders.kind, Ladders::Plain);
     let told = h.state().messages.last().unwrap();
     assert!(
         !told.error && told.text.contains("now uses loaded"),
@@ -95,7 +95,7 @@ fn a_model_file_is_loaded_from_the_menu_or_a_drop_and_a_bad_one_is_refused() {
     wait(&mut h, "the built-in model", |e| {
         e.model.name == embedded.name
     });
-    assert_eq!(h.state().model.ladders, embedded.ladders);
+    assert_eq!(h.state().model.ladders, embedded.ladder_style().unwrap());
     std::fs::remove_dir_all(&d).unwrap();
 }
 

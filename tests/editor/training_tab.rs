@@ -102,7 +102,7 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
     // Use the run's EMA weights in the editor without restarting. The shipped model is a
     // denoiser; this one was consistency-trained, so the timeline's ladder turns into plain hops.
     let before = h.state().model.name.clone();
-    assert_eq!(h.state().model.ladders, Ladders::Heun);
+    assert_eq!(h.state().model.ladders.kind, Ladders::Heun);
     h.state_mut().tab = Tab::Edit;
     h.run_steps(2);
     h.get_by_label("ladder").click();
@@ -125,7 +125,7 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
         "{}",
         h.state().model.name
     );
-    assert_eq!(h.state().model.ladders, Ladders::Plain);
+    assert_eq!(h.state().model.ladders.kind, Ladders::Plain);
     let plan = &h.state().timeline.plan;
     assert!(plan.ops.iter().all(|op| matches!(op, Op::Hop(_))), "{plan}");
     assert_eq!(plan.nfe(), h.state().timeline.ladder_nfe);

@@ -17,7 +17,7 @@ fn weights_roundtrip_and_bad_files_give_errors() {
         eval(&loaded, &x, 2.0, 0.1, &whole()).data
     );
 
-    assert_eq!(loaded.info.ladders, Ladders::Heun);
+    assert_eq!(loaded.info.ladders.kind, Ladders::Heun);
 
     // f16 storage: close, not equal. The card's ladder kind comes back with the model.
     let half = dir.join("h.safetensors");
@@ -32,14 +32,31 @@ fn weights_roundtrip_and_bad_files_give_errors() {
     )
     .unwrap();
     let loaded = weights::load(&half, &Device::flex()).unwrap();
-    assert_eq!(loaded.info.ladders, Ladders::Plain);
+    assert_eq!(loaded.info.ladders.kind, Ladders::Plain);
     let json = std::fs::read_to_string(dir.join("h.json")).unwrap();
     assert!(json.contains(r#""ladders": "plain""#), "{json}");
     // Cards written before the field existed are denoisers' (Heun ladders).
     let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
     old.as_object_mut().unwrap().remove("ladders");
+    old.as_object_mut().unwrap().remove("ladder_floor");
     let parsed = weights::parse_card(old.to_string().as_bytes(), "old card").unwrap();
     assert_eq!(parsed.ladders, Ladders::Heun);
+    // ... and their ladders start from the reference's 0.07; a card may name a lower floor,
+    // which comes back with the model, but not one out of range.
+    assert_eq!(parsed.ladder_floor, 0.07);
+    let floored = dir.join("f.safetensors");
+    let low = ModelCard {
+        ladders: Ladders::Plain,
+        ladder_floor: 0.035,
+        ..card.clone()
+    };
+    weights::save(&model, &low, &floored).unwrap();
+    let loaded_low = weights::load(&floored, &Device::flex()).unwrap();
+    assert_eq!(loaded_low.info.ladders.floor, 0.035);
+    let mut bad: serde_json::Value = serde_json::to_value(&low).unwrap();
+    bad["ladder_floor"] = serde_json::json!(0.5);
+    let err = weights::parse_card(bad.to_string().as_bytes(), "bad floor").unwrap_err();
+    assert!(err.to_string().contains("ladder floor"), "{err}");
     assert!(
         max_abs_diff(
             &eval(&model, &x, 2.0, 0.1, &whole()),

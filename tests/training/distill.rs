@@ -72,7 +72,7 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
     drop(first);
     // The distilled model follows the ODE itself: its ladders take plain hops.
     let distilled = weights::load(&saved.join("ema.safetensors"), &device).unwrap();
-    assert_eq!(distilled.info.ladders, Ladders::Plain);
+    assert_eq!(distilled.info.ladders.kind, Ladders::Plain);
     // Such a model cannot be a teacher: it would be read as a denoiser.
     let from_distilled = TrainConfig {
         init: Some(saved.join("ema.safetensors")),
@@ -221,13 +221,55 @@ fn a_distillation_needs_its_teacher_and_resumes_on_the_same_loss_curve() {
         .round_trip_choices(),
         vec![1, 2]
     );
-    // Round trips belong to distillation only.
+    // A lower ladder floor moves the round trips (another loss at the same draws); the run
+    // keeps it, and the EMA weights' card names it, so the model's short ladders turn there.
+    let floored = TrainConfig {
+        ladder_floor: 0.05,
+        ..trips.clone()
+    };
+    let mut low = Trainer::start(floored, &d.join("f05"), &device).unwrap();
+    let first = low.step().unwrap();
+    assert!(
+        (first.loss - trip_reports[0].loss).abs() > 1e-4 * first.loss,
+        "{first:?} {:?}",
+        trip_reports[0]
+    );
+    assert_eq!(low.card().ladder_floor, 0.05);
+    low.save_checkpoint().unwrap();
+    drop(low);
+    assert_eq!(
+        Trainer::resume(&d.join("f05"), &device)
+            .unwrap()
+            .config
+            .ladder_floor,
+        0.05
+    );
+    let ema = d.join("f05/checkpoints/step-00000001/ema.safetensors");
+    let saved = bcm_studio::engine::weights::load(&ema, &device).unwrap();
+    assert_eq!(saved.info.ladders.floor, 0.05);
+    let up = bcm_studio::engine::plan::Plan::inversion(saved.info.ladders, 2, 80.0).unwrap();
+    assert_eq!(up.to_string(), "0.002 > +0.05 > 2 > 80");
+    let too_high = TrainConfig {
+        ladder_floor: 0.2,
+        ..trips.clone()
+    };
+    assert_refused(&too_high, "ladder floor must be in");
+    // Round trips and the floor belong to distillation only.
     let misplaced = TrainConfig {
         objective: Objective::Denoise,
         teacher: None,
-        ..trips
+        ..trips.clone()
     };
     assert_refused(&misplaced, "distillation only");
+    let misplaced = TrainConfig {
+        objective: Objective::Denoise,
+        teacher: None,
+        round_trips: 0,
+        round_trip_nfe: 0,
+        ladder_floor: 0.05,
+        ..trips
+    };
+    assert_refused(&misplaced, "ladder floor applies to distillation only");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -242,7 +284,7 @@ fn the_shipped_model_goes_on_distilling_from_the_shipped_teacher() {
     let teacher = weights::load(Path::new(SHIPPED_TEACHER), &device).unwrap();
     let shipped = weights::read_card(Path::new(SHIPPED_MODEL)).unwrap();
     // A denoiser (read with Heun hops) of the shipped model's architecture.
-    assert_eq!(teacher.info.ladders, Ladders::Heun);
+    assert_eq!(teacher.info.ladders.kind, Ladders::Heun);
     assert_eq!(shipped.ladders, Ladders::Plain);
     assert_eq!(teacher.config, shipped.config);
     let mut config = TrainConfig::for_preset("photo", d.join("photos")).unwrap();
@@ -317,6 +359,7 @@ fn the_documented_way_to_continue_the_shipped_model_is_the_one_its_card_records(
         ("--round-trip-nfe", lengths.join(",")),
         ("--round-trip-weight", t.round_trip_weight.to_string()),
         ("--denoise-weight", t.denoise_weight.to_string()),
+        ("--ladder-floor", t.ladder_floor.to_string()),
         ("--warmup", t.warmup.to_string()),
         ("--lr-schedule", t.lr_schedule.name().to_string()),
         ("--steps", t.total_steps.to_string()),

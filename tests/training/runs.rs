@@ -177,7 +177,7 @@ fn a_short_run_learns_to_denoise_and_writes_a_usable_model() {
     let model = bcm_studio::engine::weights::load(&dir.join("ema.safetensors"), &device).unwrap();
     assert!(model.info.trained);
     // Consistency-trained: its ladders take plain hops.
-    assert_eq!(model.info.ladders, Ladders::Plain);
+    assert_eq!(model.info.ladders.kind, Ladders::Plain);
     assert!(
         (denoise_error(&model, &crops) - after).abs() < 1e-6,
         "the checkpoint holds the EMA weights"

@@ -8,7 +8,7 @@ mod axis;
 
 use axis::{arrow, sigma_at, x_of};
 
-use crate::engine::plan::{GenerationPreset, Ladders, MAX_LADDER_NFE, Op, Plan};
+use crate::engine::plan::{GenerationPreset, LadderStyle, Ladders, MAX_LADDER_NFE, Op, Plan};
 use crate::engine::schedule::{SIGMA_MAX, SIGMA_MIN};
 
 /// What the user asked the timeline to do.
@@ -32,7 +32,7 @@ pub struct Timeline {
     /// Hops of the "ladder" plan (evenly spaced in log σ).
     pub ladder_nfe: usize,
     /// The hops the model's ladders take (from its card).
-    ladders: Ladders,
+    ladders: LadderStyle,
     dragging: Option<usize>,
     pub error: Option<String>,
 }
@@ -45,7 +45,7 @@ impl Default for Timeline {
             scrub: 15.0,
             inversion_nfe: 2,
             ladder_nfe: 16,
-            ladders: Ladders::default(),
+            ladders: Ladders::default().into(),
             dragging: None,
             error: None,
         }
@@ -61,6 +61,16 @@ fn shortest_ladder(ladders: Ladders) -> usize {
     }
 }
 
+/// What the inversion slider does for a model with plain ladders: where its ladders turn.
+fn plain_inversion_hint(style: LadderStyle) -> String {
+    let two =
+        Plan::inversion(style, 2, SIGMA_MAX).map_or_else(|e| e.to_string(), |p| p.to_string());
+    format!(
+        "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from {}, the noise this model was trained to start from (2: {two}; 1 NFE from 0.4); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly.",
+        style.floor
+    )
+}
+
 fn op_level(op: &Op) -> f32 {
     match op {
         Op::Hop(l) | Op::Noise(l) | Op::Heun(l) => *l,
@@ -72,12 +82,13 @@ impl Timeline {
     /// opens on its own ladder as long as the scrubbing inversion: it retraces the levels the
     /// inversion passed, so a photo comes back closer than through a preset's; a denoiser
     /// opens on the 2-step preset.
-    pub fn for_ladders(ladders: Ladders) -> Self {
+    pub fn for_ladders(ladders: impl Into<LadderStyle>) -> Self {
+        let ladders = ladders.into();
         let mut timeline = Self {
             ladders,
             ..Self::default()
         };
-        if ladders == Ladders::Plain {
+        if ladders.kind == Ladders::Plain {
             timeline.ladder_nfe = timeline.inversion_nfe;
             timeline.take_ladder();
         }
@@ -85,10 +96,11 @@ impl Timeline {
     }
 
     /// The model changed: its ladders may take other hops, so a ladder plan is rebuilt.
-    pub fn set_ladders(&mut self, ladders: Ladders) {
+    pub fn set_ladders(&mut self, ladders: impl Into<LadderStyle>) {
+        let ladders = ladders.into();
         let was_ladder = self.is_ladder();
         self.ladders = ladders;
-        self.ladder_nfe = self.ladder_nfe.max(shortest_ladder(ladders));
+        self.ladder_nfe = self.ladder_nfe.max(shortest_ladder(ladders.kind));
         if was_ladder && let Ok(plan) = Plan::generation(ladders, self.ladder_nfe, SIGMA_MAX) {
             self.plan = plan;
         }
@@ -154,9 +166,9 @@ impl Timeline {
                 }
             }
             let ladder = self.is_ladder();
-            let hint = match self.ladders {
+            let hint = match self.ladders.kind {
                 Ladders::Heun => "Second-order (Heun) hops evenly spaced in log σ down from 80, two evaluations each: this model acts as a denoiser, so they follow the ODE closely. With the same inversion NFE (set with it) a photo comes back through noise much closer to itself than with 2 + 2, and almost exactly from 32 NFE on (the model card has the numbers). Below 32 an even count generates with one NFE more: as many Heun hops as the inversion, then a plain one to the clean end.",
-                Ladders::Plain => "Plain hops of the BCM evenly spaced in log σ down from 80, one evaluation each: this model was trained to follow the ODE itself. With the same inversion NFE (set with it) the ladders retrace each other, so a photo comes back through noise closer to itself than with a preset; 1 and 2 NFE start from more noise (0.4 and 0.25), which these short ladders carry better. At 32 NFE the ladders are Heun hops from the clean photo itself, retraced on the way back, which brings it back almost exactly (the model card has the numbers).",
+                Ladders::Plain => "Plain hops of the BCM evenly spaced in log σ down from 80, one evaluation each: this model was trained to follow the ODE itself. With the same inversion NFE (set with it) the ladders retrace each other, so a photo comes back through noise closer to itself than with a preset; 1 NFE starts from more noise (0.4), which one hop carries better. At 32 NFE the ladders are Heun hops from the clean photo itself, retraced on the way back, which brings it back almost exactly (the model card has the numbers).",
             };
             if ui
                 .selectable_label(ladder, "ladder")
@@ -165,16 +177,16 @@ impl Timeline {
             {
                 self.take_ladder();
             }
-            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(shortest_ladder(self.ladders)..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
+            if ui.add(egui::DragValue::new(&mut self.ladder_nfe).range(shortest_ladder(self.ladders.kind)..=MAX_LADDER_NFE / 2).suffix(" NFE")).changed()
                 && ladder
             {
                 self.take_ladder();
             }
             ui.separator();
             ui.add(egui::Slider::new(&mut self.inversion_nfe, 1..=MAX_LADDER_NFE / 2).logarithmic(true).text("inversion NFE"))
-                .on_hover_text(match self.ladders {
-                    Ladders::Heun => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).",
-                    Ladders::Plain => "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from 0.07 (from 0.4 for 1 NFE; 2: 0.07 > 2.366 > 80); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly).",
+                .on_hover_text(match self.ladders.kind {
+                    Ladders::Heun => "Evaluations used to invert the photo when you scrub (2 = the reference's 0.07 > 15 > 80; beyond 4, Heun hops that follow the ODE closely; from 32, a ladder from the clean photo itself that comes back almost exactly).".to_owned(),
+                    Ladders::Plain => plain_inversion_hint(self.ladders),
                 });
             ui.separator();
             ui.label(format!("NFE {}", self.plan.nfe())).on_hover_text("Network evaluations this plan costs.");

@@ -1,6 +1,7 @@
 //! The new-run form: its controls, folder choice and the measured estimate.
 
 use super::*;
+use crate::engine::plan::LADDER_FLOOR_RANGE;
 use crate::engine::train::config::LrSchedule;
 
 impl TrainingTab {
@@ -146,7 +147,7 @@ impl TrainingTab {
                     ui.horizontal(|ui| {
                         ui.label("round trip NFE");
                         ui.selectable_value(&mut f.round_trip_lengths, vec![2], "2")
-                            .on_hover_text("Always the 2-NFE round trip (0.07 > 2.366 > 80 and back), the one the editor inverts with by default.");
+                            .on_hover_text("Always the 2-NFE round trip (from the floor up to 80 through one level between, and back), the one the editor inverts with by default.");
                         ui.selectable_value(&mut f.round_trip_lengths, vec![1, 2], "1 or 2")
                             .on_hover_text("The 1- or the 2-NFE round trip, drawn at every step: the one-hop inversion and generation improve too, the 2-NFE ones less.");
                         ui.selectable_value(&mut f.round_trip_lengths, vec![2, 4], "2 or 4")
@@ -156,6 +157,8 @@ impl TrainingTab {
                     });
                     ui.add(egui::Slider::new(&mut f.round_trip_weight, 0.0..=256.0).logarithmic(true).smallest_positive(0.1).text("round trip weight"))
                         .on_hover_text("Weight of the round trips' error against the pairs': more favours bringing photos back over following the teacher's ODE hop by hop.");
+                    ui.add(egui::Slider::new(&mut f.ladder_floor, LADDER_FLOOR_RANGE).logarithmic(true).text("ladder floor"))
+                        .on_hover_text("Noise added to a photo before a round trip climbs, and where the teacher's paths start; the model's card keeps it, so its ladders start there too. The reference starts at 0.07; lower buries less of the photo, which the round trips learn to bring back.");
                 }
             }
             let denoises = f.objective == Objective::Denoise
@@ -301,6 +304,7 @@ impl TrainingTab {
             if config.round_trips > 0 {
                 config.set_round_trip_choices(&f.round_trip_lengths);
                 config.round_trip_weight = f.round_trip_weight;
+                config.ladder_floor = f.ladder_floor;
             }
         }
         if config.objective == Objective::Denoise || config.denoise_share > 0.0 {

@@ -1,6 +1,7 @@
 //! The new-run form's settings: their defaults, and taking a run's recorded settings.
 
 use super::*;
+use crate::engine::plan::LadderStyle;
 use crate::engine::train::config::{
     DISTILL_DENOISE_SHARE, DISTILL_ROUND_TRIP_NFE, DISTILL_ROUND_TRIPS, LrSchedule,
 };
@@ -38,6 +39,8 @@ pub struct Form {
     pub round_trip_lengths: Vec<usize>,
     /// Distillation: weight of the round trips against the pairs.
     pub round_trip_weight: f32,
+    /// Distillation: where the round trips (and the model's ladders) turn.
+    pub ladder_floor: f32,
     /// Distillation of a model that follows the ODE itself: the denoiser whose ODE it
     /// learns (a denoiser-trained model is its own teacher).
     pub teacher: Option<PathBuf>,
@@ -66,6 +69,7 @@ impl Default for Form {
             round_trips: DISTILL_ROUND_TRIPS,
             round_trip_lengths: vec![DISTILL_ROUND_TRIP_NFE],
             round_trip_weight: 1.0,
+            ladder_floor: LadderStyle::DEFAULT_FLOOR,
             teacher: None,
         }
     }
@@ -97,5 +101,6 @@ impl Form {
         (self.denoise_share, self.jpeg_fraction) = (t.denoise_share, t.jpeg_fraction);
         (self.round_trips, self.round_trip_lengths) = (t.round_trips, t.round_trip_choices());
         (self.round_trip_weight, self.denoise_weight) = (t.round_trip_weight, t.denoise_weight);
+        self.ladder_floor = t.ladder_floor;
     }
 }

@@ -43,6 +43,64 @@ pub const MAX_LADDER_NFE: usize = 64;
 /// level first (the reference's start) and the generation jumps from it to the clean end.
 const LADDER_FLOOR: f32 = 0.07;
 
+/// The floors a model may set for its plain ladders: below the reference's start (less noise
+/// buries less of the photo; more would only lose detail), above σ_min.
+pub const LADDER_FLOOR_RANGE: std::ops::RangeInclusive<f32> = 0.01..=LADDER_FLOOR;
+
+/// Which ladders a model takes: their kind, and where its plain ones turn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LadderStyle {
+    pub kind: Ladders,
+    /// Where plain ladders shorter than [`EXACT_LADDER_NFE`] turn, but for one evaluation
+    /// ([`ONE_HOP_FLOOR`]): 0.07, the reference's start, unless the model was trained to
+    /// round-trip from lower (a round trip cannot bring back what the noise buries, and 0.07
+    /// held 2 + 2 near 29 dB).
+    pub floor: f32,
+}
+
+impl LadderStyle {
+    /// The reference's floor, 0.07, for models that name none.
+    pub const DEFAULT_FLOOR: f32 = LADDER_FLOOR;
+
+    /// A style with a checked floor.
+    pub fn new(kind: Ladders, floor: f32) -> Result<Self> {
+        if !LADDER_FLOOR_RANGE.contains(&floor) {
+            return Err(EngineError::Schedule(format!(
+                "a ladder floor must be in [{}, {}], got {floor}",
+                LADDER_FLOOR_RANGE.start(),
+                LADDER_FLOOR_RANGE.end()
+            )));
+        }
+        Ok(Self { kind, floor })
+    }
+
+    /// The kind's name, with the floor where the model moved it ("plain ladders from σ 0.05").
+    pub fn describe(self) -> String {
+        if self.kind == Ladders::Plain && self.floor != LADDER_FLOOR {
+            format!("{} ladders from σ {}", self.kind.name(), self.floor)
+        } else {
+            format!("{} ladders", self.kind.name())
+        }
+    }
+
+    /// Where a ladder of `nfe` evaluations to or from `top` turns.
+    fn floor_for(self, nfe: usize, top: f32) -> f32 {
+        match self.kind {
+            Ladders::Plain => plain_floor(nfe, top, self.floor),
+            Ladders::Heun => LADDER_FLOOR,
+        }
+    }
+}
+
+impl From<Ladders> for LadderStyle {
+    fn from(kind: Ladders) -> Self {
+        Self {
+            kind,
+            floor: LADDER_FLOOR,
+        }
+    }
+}
+
 /// Where plain ladders of one evaluation turn instead of [`LADDER_FLOOR`]: more noise first
 /// costs detail, but leaves the one hop less to carry. Measured on the distilled model at step
 /// 3,300 (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
@@ -53,12 +111,12 @@ const LADDER_FLOOR: f32 = 0.07;
 const ONE_HOP_FLOOR: f32 = 0.4;
 
 /// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`ONE_HOP_FLOOR`] for one,
-/// when `top` is above it, else [`LADDER_FLOOR`].
-fn plain_floor(nfe: usize, top: f32) -> f32 {
+/// when `top` is above it, else the model's `floor`.
+fn plain_floor(nfe: usize, top: f32, floor: f32) -> f32 {
     if nfe == 1 && ONE_HOP_FLOOR < top {
         ONE_HOP_FLOOR
     } else {
-        LADDER_FLOOR
+        floor
     }
 }
 
@@ -123,7 +181,7 @@ impl Plan {
     /// The generation a panel offers: one of the reference presets, or a ladder of `ladder`
     /// evaluations (see [`Plan::generation`]) when one is chosen.
     pub fn preset_or_ladder(
-        ladders: Ladders,
+        ladders: impl Into<LadderStyle>,
         preset: GenerationPreset,
         ladder: Option<usize>,
         from: f32,
@@ -141,9 +199,10 @@ impl Plan {
     /// lowest above its floor straight to σ_min (nfe hops); for [`Ladders::Heun`], the
     /// reference presets for 1–4, then ⌊nfe/2⌋ Heun hops evenly spaced in log σ down to 0.07
     /// and a plain hop to σ_min (nfe + 1 evaluations for an even count).
-    pub fn generation(ladders: Ladders, nfe: usize, from: f32) -> Result<Plan> {
+    pub fn generation(ladders: impl Into<LadderStyle>, nfe: usize, from: f32) -> Result<Plan> {
         check_ladder_nfe(nfe, "generation")?;
-        if ladders == Ladders::Heun
+        let style = ladders.into();
+        if style.kind == Ladders::Heun
             && let Some(preset) = GenerationPreset::for_nfe(nfe)
         {
             return Ok(preset.plan_from(from));
@@ -153,7 +212,7 @@ impl Plan {
                 "a {nfe}-step generation must start above {LADDER_FLOOR}, got {from}"
             )));
         }
-        let mut ops: Vec<Op> = match ladders {
+        let mut ops: Vec<Op> = match style.kind {
             _ if nfe >= EXACT_LADDER_NFE => {
                 let (segments, plain) = inversion_segments(nfe);
                 let mut down = log_spaced(SIGMA_MIN, from, segments);
@@ -164,8 +223,8 @@ impl Plan {
             Ladders::Plain => {
                 // The inversion's levels, so that the two retrace each other exactly, but from
                 // the lowest straight to σ_min: each hop is the model's own map, so passing
-                // 0.07 on the way would only cost an evaluation.
-                let mut up = log_spaced(plain_floor(nfe, from), from, nfe);
+                // the floor on the way would only cost an evaluation.
+                let mut up = log_spaced(style.floor_for(nfe, from), from, nfe);
                 up.pop();
                 up.reverse();
                 plain_ops(&up).collect()
@@ -182,22 +241,24 @@ impl Plan {
     }
 
     /// Inversion of a clean image up to `to` with `nfe` evaluations. Below
-    /// [`EXACT_LADDER_NFE`], for [`Ladders::Plain`]: noise to the floor (0.07; more for one
-    /// evaluation, see [`ONE_HOP_FLOOR`]), then `nfe` hops evenly spaced in log σ.
+    /// [`EXACT_LADDER_NFE`], for [`Ladders::Plain`]: noise to the model's floor
+    /// ([`LadderStyle::floor`]; more for one evaluation, see [`ONE_HOP_FLOOR`]), then `nfe`
+    /// hops evenly spaced in log σ.
     /// For [`Ladders::Heun`], 1–4: the reference ladders (noise 0.07, then hops; 2 is its
     /// default 0.07 → 15 → 80). Otherwise Heun hops evenly spaced in log σ (the last one plain
     /// when the count is odd): from 0.07, and from [`EXACT_LADDER_NFE`] on from σ_min itself
     /// without added noise.
-    pub fn inversion(ladders: Ladders, nfe: usize, to: f32) -> Result<Plan> {
+    pub fn inversion(ladders: impl Into<LadderStyle>, nfe: usize, to: f32) -> Result<Plan> {
         check_ladder_nfe(nfe, "inversion")?;
         if !in_range(to) || to <= LADDER_FLOOR {
             return Err(EngineError::Schedule(format!(
                 "inversion target {to} must be in ({LADDER_FLOOR}, 80]"
             )));
         }
+        let style = ladders.into();
         let mut ops = Vec::new();
-        if ladders == Ladders::Plain && nfe < EXACT_LADDER_NFE {
-            let floor = plain_floor(nfe, to);
+        if style.kind == Ladders::Plain && nfe < EXACT_LADDER_NFE {
+            let floor = style.floor_for(nfe, to);
             ops.push(Op::Noise(floor));
             ops.extend(plain_ops(&log_spaced(floor, to, nfe)));
         } else if let Some(below) = REFERENCE_INVERSIONS.get(nfe - 1) {
@@ -356,6 +417,41 @@ mod tests {
                 _ => nfe + 1 - nfe % 2,
             };
             assert_eq!(g, expected, "{nfe}");
+        }
+    }
+
+    #[test]
+    fn a_models_floor_moves_its_plain_ladders() {
+        let style = LadderStyle::new(Ladders::Plain, 0.05).unwrap();
+        // 2 + 2: 0.05 > 2 > 80 and back the same levels.
+        let up = Plan::inversion(style, 2, 80.0).unwrap();
+        assert_eq!(up.ops, vec![Op::Noise(0.05), Op::Hop(2.0), Op::Hop(80.0)]);
+        assert_eq!(
+            Plan::generation(style, 2, 80.0).unwrap().to_string(),
+            "80 > 2 > 0.002"
+        );
+        let at = |style: LadderStyle, nfe| Plan::inversion(style, nfe, 80.0).unwrap().ops[0];
+        for nfe in 2..EXACT_LADDER_NFE {
+            assert_eq!(at(style, nfe), Op::Noise(0.05), "{nfe}");
+        }
+        // One hop keeps its own floor, the exact ladders add no noise, and the Heun kind keeps
+        // the reference's start.
+        assert_eq!(at(style, 1), Op::Noise(0.4));
+        assert_eq!(
+            Plan::inversion(style, EXACT_LADDER_NFE, 80.0).unwrap(),
+            Plan::inversion(Ladders::Plain, EXACT_LADDER_NFE, 80.0).unwrap()
+        );
+        let heun = LadderStyle::new(Ladders::Heun, 0.05).unwrap();
+        assert_eq!(at(heun, 2), Op::Noise(0.07));
+        // The default style is the reference's floor.
+        assert_eq!(LadderStyle::from(Ladders::Plain).floor, 0.07);
+        assert_eq!(
+            LadderStyle::from(Ladders::Plain).describe(),
+            "plain ladders"
+        );
+        assert_eq!(style.describe(), "plain ladders from σ 0.05");
+        for bad in [0.0, 0.005, 0.08, f32::NAN] {
+            assert!(LadderStyle::new(Ladders::Plain, bad).is_err(), "{bad}");
         }
     }
 }

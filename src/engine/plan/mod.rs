@@ -15,7 +15,7 @@ use super::schedule::{SIGMA_MAX, SIGMA_MIN, in_range};
 
 mod ladder;
 
-pub use ladder::{Ladders, MAX_LADDER_NFE};
+pub use ladder::{LADDER_FLOOR_RANGE, LadderStyle, Ladders, MAX_LADDER_NFE};
 
 /// One operation of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

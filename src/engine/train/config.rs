@@ -9,7 +9,7 @@ use super::error::TrainError;
 pub use super::lr_schedule::{COSINE_FLOOR, LrSchedule};
 use super::round_trip::{DRAWN_ROUND_TRIP_NFE, MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
 use crate::engine::network::UNetConfig;
-use crate::engine::plan::Ladders;
+use crate::engine::plan::{LADDER_FLOOR_RANGE, LadderStyle, Ladders};
 
 /// Which loss is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +135,16 @@ pub struct TrainConfig {
     /// Raised with `round_trip_weight`, it keeps restoration's share of the gradient.
     #[serde(default = "default_denoise_weight")]
     pub denoise_weight: f32,
+    /// Distillation only: where the round trips' plain ladders turn (one evaluation's aside),
+    /// and where the teacher's paths start; the model's card names it, so its ladders turn
+    /// there too. Lower than the reference's 0.07 buries less of the photo under the first noise
+    /// (see [`LadderStyle::floor`]).
+    #[serde(default = "default_ladder_floor")]
+    pub ladder_floor: f32,
+}
+
+fn default_ladder_floor() -> f32 {
+    LadderStyle::DEFAULT_FLOOR
 }
 
 fn default_denoise_weight() -> f32 {
@@ -195,6 +205,7 @@ impl TrainConfig {
             round_trip_lengths: Vec::new(),
             round_trip_weight: ROUND_TRIP_WEIGHT,
             denoise_weight: DENOISE_WEIGHT,
+            ladder_floor: LadderStyle::DEFAULT_FLOOR,
         })
     }
 
@@ -265,6 +276,13 @@ impl TrainConfig {
             if !(self.denoise_weight.is_finite() && self.denoise_weight >= 0.0) {
                 return bad("the denoising part's weight must be a number ≥ 0");
             }
+            if !LADDER_FLOOR_RANGE.contains(&self.ladder_floor) {
+                return bad(&format!(
+                    "the ladder floor must be in [{}, {}]",
+                    LADDER_FLOOR_RANGE.start(),
+                    LADDER_FLOOR_RANGE.end()
+                ));
+            }
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");
         } else if self.round_trips > 0
@@ -272,6 +290,8 @@ impl TrainConfig {
             || !self.round_trip_lengths.is_empty()
         {
             return bad("round trips apply to distillation only");
+        } else if self.ladder_floor != LadderStyle::DEFAULT_FLOOR {
+            return bad("a ladder floor applies to distillation only");
         }
         Ok(())
     }
@@ -315,6 +335,14 @@ impl TrainConfig {
         match lengths {
             [n] => (self.round_trip_nfe, self.round_trip_lengths) = (*n, Vec::new()),
             _ => (self.round_trip_nfe, self.round_trip_lengths) = (0, lengths.to_vec()),
+        }
+    }
+
+    /// The ladders the trained model takes: the objective's kind, the run's floor.
+    pub fn ladder_style(&self) -> LadderStyle {
+        LadderStyle {
+            kind: self.objective.ladders(),
+            floor: self.ladder_floor,
         }
     }
 

@@ -11,7 +11,7 @@ use rand::Rng;
 use super::error::TrainError;
 use crate::engine::model::Bcm;
 use crate::engine::network::{DropoutMasks, UNet};
-use crate::engine::plan::{Ladders, Op, Plan, added_noise};
+use crate::engine::plan::{LadderStyle, Ladders, Op, Plan, added_noise};
 use crate::engine::schedule::SIGMA_MAX;
 
 /// Longest round trip trained (evaluations each way): every hop keeps its activations for the
@@ -27,11 +27,13 @@ pub const DRAWN_ROUND_TRIP_NFE: usize = 2;
 pub const ROUND_TRIP_WEIGHT: f32 = 1.0;
 
 /// The inversion to σ_max and the generation back of the plain ladders with `nfe` evaluations
-/// each way, as one list of operations from the clean photo.
-pub fn round_trip_plan(nfe: usize) -> Result<Plan, TrainError> {
+/// each way turning at `floor` (see [`LadderStyle::floor`]), as one list of operations from the
+/// clean photo.
+pub fn round_trip_plan(nfe: usize, floor: f32) -> Result<Plan, TrainError> {
     let err = |e| TrainError::Setting(format!("round trip of {nfe} evaluations: {e}"));
-    let up = Plan::inversion(Ladders::Plain, nfe, SIGMA_MAX).map_err(err)?;
-    let down = Plan::generation(Ladders::Plain, nfe, SIGMA_MAX).map_err(err)?;
+    let style = LadderStyle::new(Ladders::Plain, floor).map_err(err)?;
+    let up = Plan::inversion(style, nfe, SIGMA_MAX).map_err(err)?;
+    let down = Plan::generation(style, nfe, SIGMA_MAX).map_err(err)?;
     Ok(Plan {
         start: up.start,
         ops: up.ops.into_iter().chain(down.ops).collect(),
@@ -70,16 +72,17 @@ pub fn run_plan(
     Ok(x)
 }
 
-/// Mean squared error of the round trip of `nfe` evaluations each way for the crops `x0`
-/// with noise `z`.
+/// Mean squared error of the round trip of `nfe` evaluations each way, turning at `floor`,
+/// for the crops `x0` with noise `z`.
 pub fn round_trip_error(
     net: &UNet,
     nfe: usize,
+    floor: f32,
     x0: Tensor<4>,
     z: Tensor<4>,
     dropout_seed: u64,
 ) -> Result<Tensor<1>, TrainError> {
-    let plan = round_trip_plan(nfe)?;
+    let plan = round_trip_plan(nfe, floor)?;
     let back = run_plan(net, &plan, x0.clone(), z, dropout_seed)?;
     Ok((back - x0).square().mean().reshape([1]))
 }
@@ -91,6 +94,7 @@ pub fn round_trip_loss(
     x0: Tensor<4>,
     z: Tensor<4>,
     lengths: &[usize],
+    floor: f32,
     rng: &mut impl Rng,
     dropout_seed: u64,
 ) -> Result<Tensor<1>, TrainError> {
@@ -99,7 +103,7 @@ pub fn round_trip_loss(
         [n] => *n,
         _ => lengths[rng.random_range(0..lengths.len())],
     };
-    round_trip_error(net, nfe, x0, z, dropout_seed)
+    round_trip_error(net, nfe, floor, x0, z, dropout_seed)
 }
 
 #[cfg(test)]
@@ -112,9 +116,12 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
+    /// The reference's floor.
+    const F: f32 = LadderStyle::DEFAULT_FLOOR;
+
     #[test]
     fn the_two_step_round_trip_is_the_ladders_both_ways() {
-        let plan = round_trip_plan(2).unwrap();
+        let plan = round_trip_plan(2, F).unwrap();
         let levels = plan.levels();
         assert_eq!(plan.start, SIGMA_MIN);
         assert!(matches!(plan.ops[0], Op::Noise(s) if s == 0.07), "{plan:?}");
@@ -123,6 +130,11 @@ mod tests {
         // Down the levels it went up, then straight to the clean end.
         assert_eq!(levels[1], levels[3]);
         assert_eq!(*levels.last().unwrap(), SIGMA_MIN);
+        // A lower floor: the noise first, and the one rung between, move with it.
+        let low = round_trip_plan(2, 0.05).unwrap();
+        assert_eq!(low.ops[0], Op::Noise(0.05));
+        assert_eq!(low.levels()[1], 2.0);
+        assert!(round_trip_plan(2, 0.5).is_err());
     }
 
     fn batch(seed: u64, device: &Device) -> Tensor<4> {
@@ -139,7 +151,7 @@ mod tests {
         let device = Device::flex();
         let model = Bcm::random(UNetConfig::tiny(), 7, &device).unwrap();
         let (x0, z) = (batch(1, &device), batch(2, &device));
-        let plan = round_trip_plan(1).unwrap();
+        let plan = round_trip_plan(1, F).unwrap();
         let mut x = x0.clone() + z.clone() * (0.4f32.powi(2) - SIGMA_MIN.powi(2)).sqrt();
         x = model.forward(x, &[0.4; 2], &[SIGMA_MAX; 2], None);
         x = model.forward(x, &[SIGMA_MAX; 2], &[SIGMA_MIN; 2], None);
@@ -154,7 +166,7 @@ mod tests {
         let net = Bcm::random(UNetConfig::tiny(), 7, &device).unwrap().net;
         let (x0, z) = (batch(1, &device), batch(2, &device));
         let error = |nfe| -> f32 {
-            round_trip_error(&net, nfe, x0.clone(), z.clone(), 0)
+            round_trip_error(&net, nfe, F, x0.clone(), z.clone(), 0)
                 .unwrap()
                 .into_scalar()
         };
@@ -162,7 +174,7 @@ mod tests {
         assert!((one - two).abs() > 1e-6 * one.abs(), "{one} {two}");
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let mut loss = |lengths: &[usize]| -> f32 {
-            round_trip_loss(&net, x0.clone(), z.clone(), lengths, &mut rng, 0)
+            round_trip_loss(&net, x0.clone(), z.clone(), lengths, F, &mut rng, 0)
                 .unwrap()
                 .into_scalar()
         };
@@ -188,6 +200,7 @@ mod tests {
             batch(1, &device),
             batch(2, &device),
             lengths,
+            F,
             &mut rng,
             0,
         )
@@ -196,7 +209,7 @@ mod tests {
 
     #[test]
     fn the_four_step_round_trip_climbs_and_comes_down_the_same_rungs() {
-        let plan = round_trip_plan(4).unwrap();
+        let plan = round_trip_plan(4, F).unwrap();
         let levels = plan.levels();
         assert_eq!(plan.nfe(), 8);
         assert_eq!(levels[4], SIGMA_MAX);
@@ -211,14 +224,14 @@ mod tests {
         let mut net = Bcm::random(UNetConfig::tiny(), 7, &ad).unwrap().net;
         let (x0, z) = (batch(1, &ad), batch(2, &ad));
         let error = |net: &UNet| -> f32 {
-            round_trip_error(net, 2, x0.clone(), z.clone(), 0)
+            round_trip_error(net, 2, F, x0.clone(), z.clone(), 0)
                 .unwrap()
                 .into_scalar()
         };
         let before = error(&net);
         let mut optim = AdamConfig::new().init();
         for _ in 0..40 {
-            let loss = round_trip_error(&net, 2, x0.clone(), z.clone(), 0).unwrap();
+            let loss = round_trip_error(&net, 2, F, x0.clone(), z.clone(), 0).unwrap();
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(2e-3, net, grads);
         }

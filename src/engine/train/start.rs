@@ -71,7 +71,7 @@ pub(super) fn load_teacher(
     let model = weights::load(&source, device)?;
     // The teacher's ODE is followed with Heun hops of it as a denoiser, which misreads a model
     // that follows the ODE itself (as the ladders would).
-    if model.info.ladders == Ladders::Plain {
+    if model.info.ladders.kind == Ladders::Plain {
         return Err(TrainError::Setting(format!(
             "{} follows the ODE itself (its card says plain ladders), so it cannot be a distillation's teacher, which is read as a denoiser: distil a denoiser-trained model (Heun ladders), or continue the distillation that made it with --resume (or as a new run: this model as --init, the denoiser it was distilled from as --teacher; the shipped model's is {})",
             source.display(),
@@ -87,5 +87,5 @@ pub(super) fn load_teacher(
             write_atomic(&to, &bytes).map_err(|e| run_err(&to, e))?;
         }
     }
-    Ok(Some(Teacher::new(with_end_branch(model, device), config)))
+    Ok(Some(Teacher::new(with_end_branch(model, device), config)?))
 }

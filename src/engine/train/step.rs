@@ -7,7 +7,7 @@ use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use super::config::{Objective, TrainConfig};
-use super::distill::{DENOISE_CAP, PATH_START, distill_loss, draw_pair, path_levels, teacher_path};
+use super::distill::{DENOISE_CAP, PathLevels, distill_loss, teacher_path};
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
 use super::round_trip::round_trip_loss;
@@ -30,12 +30,17 @@ pub(super) struct Teacher {
     pub round_trip_weight: f32,
     /// Weight of the denoising part against the pairs'.
     pub denoise_weight: f32,
+    /// Where the round trips turn and the paths start: the run's ladder floor.
+    pub floor: f32,
+    /// The levels of the paths, for that floor.
+    pub path_levels: PathLevels,
 }
 
 impl Teacher {
-    /// `model` followed with the run's settings for paths, denoising share and round trips.
-    pub fn new(model: Bcm, config: &TrainConfig) -> Self {
-        Self {
+    /// `model` followed with the run's settings for paths, denoising share, round trips and
+    /// ladder floor.
+    pub fn new(model: Bcm, config: &TrainConfig) -> Result<Self, TrainError> {
+        Ok(Self {
             model,
             paths: config.paths,
             denoise_share: config.denoise_share,
@@ -43,7 +48,9 @@ impl Teacher {
             round_trip_lengths: config.round_trip_choices(),
             round_trip_weight: config.round_trip_weight,
             denoise_weight: config.denoise_weight,
-        }
+            floor: config.ladder_floor,
+            path_levels: PathLevels::new(config.ladder_floor)?,
+        })
     }
 }
 
@@ -157,6 +164,7 @@ fn distillation_loss(
             first(&x0),
             first(&z),
             &teacher.round_trip_lengths,
+            teacher.floor,
             rng,
             seed ^ 0x7219,
         )?)
@@ -167,8 +175,8 @@ fn distillation_loss(
     let on_teacher = |t: Tensor<4>| {
         Tensor::<4>::from_data(t.narrow(0, 0, paths).into_data(), &teacher.model.device)
     };
-    let start = on_teacher(x0.clone()) + on_teacher(z) * PATH_START;
-    let levels = path_levels(rng);
+    let start = on_teacher(x0.clone()) + on_teacher(z) * teacher.path_levels.start;
+    let levels = teacher.path_levels.path_levels(rng);
     let points: Vec<Vec<f32>> = teacher_path(&teacher.model, start, &levels)
         .into_iter()
         .map(|p| {
@@ -184,7 +192,7 @@ fn distillation_loss(
     let (mut t, mut u) = (Vec::with_capacity(b), Vec::with_capacity(b));
     for k in 0..b {
         let path = k % paths;
-        let (i, j) = draw_pair(rng, &levels);
+        let (i, j) = teacher.path_levels.draw_pair(rng, &levels);
         inputs.extend_from_slice(&points[i][path * size..(path + 1) * size]);
         target.extend_from_slice(&points[j][path * size..(path + 1) * size]);
         t.push(level(i));

@@ -35,19 +35,21 @@ pub fn time_steps(
     let mut noise = NoiseRng::new(config.seed);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let sampler = TimeSampler::new(config.s0 as usize + 1);
-    let teacher = (config.objective == Objective::Distill).then(|| {
-        let model = Bcm {
-            net: net.valid(),
-            config: config.model.clone(),
-            info: ModelInfo {
-                name: "teacher".into(),
-                trained: false,
-                ladders: Ladders::Heun,
-            },
-            device: device.clone(),
-        };
-        Teacher::new(model, config)
-    });
+    let teacher = (config.objective == Objective::Distill)
+        .then(|| {
+            let model = Bcm {
+                net: net.valid(),
+                config: config.model.clone(),
+                info: ModelInfo {
+                    name: "teacher".into(),
+                    trained: false,
+                    ladders: Ladders::Heun.into(),
+                },
+                device: device.clone(),
+            };
+            Teacher::new(model, config)
+        })
+        .transpose()?;
     let mut elapsed = 0.0;
     let warm_up = warm_up.max(1);
     for k in 0..warm_up + steps {

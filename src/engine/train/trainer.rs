@@ -96,7 +96,7 @@ impl Trainer {
             info: ModelInfo {
                 name: run_name(run),
                 trained: true,
-                ladders: config.objective.ladders(),
+                ladders: config.ladder_style(),
             },
             device: device.clone(),
         };
@@ -309,7 +309,7 @@ impl Trainer {
     pub fn card(&self) -> ModelCard {
         let mut card = ModelCard::new(&run_name(&self.run), self.config.model.clone());
         card.steps = self.config.init_steps + self.step;
-        card.ladders = self.config.objective.ladders();
+        card.set_ladder_style(self.config.ladder_style());
         card.training = Some(self.config.clone());
         let jpeg = if self.config.jpeg_fraction > 0.0 {
             format!(

@@ -2,127 +2,17 @@
 //! spaced in log σ of the kind that suits the model ([`Ladders`]). A model read as a denoiser
 //! takes the reference code's schemes for one to four evaluations.
 
-use serde::{Deserialize, Serialize};
-
+use super::style::{LADDER_FLOOR, LadderStyle, Ladders};
 use super::{GenerationPreset, Op, Plan};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::schedule::{SIGMA_MIN, in_range};
 
-/// Which hops a model's long ladders take; a model file says which suits it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Ladders {
-    /// Heun hops (two evaluations each), the model used as a denoiser: for a model whose
-    /// f(·, t, σ_min) is the denoiser's mean, as denoising training gives. Measured on such a
-    /// model, a round trip through σ 80 with Heun hops beats plain hops by far at the same NFE
-    /// (23.96 dB at 16 + 16 plain hops, 33.22 dB at 16 + 17 Heun hops; see the model card).
-    #[default]
-    Heun,
-    /// Plain hops of the BCM (one evaluation each): for a model trained to follow the ODE
-    /// itself (consistency training or distillation), whose f(·, t, σ_min) is the ODE's end
-    /// rather than a mean, which a Heun hop's slope would misread. From [`EXACT_LADDER_NFE`] on
-    /// such a model too takes the exact ladders: their generation retraces the inversion's Heun
-    /// hops from the clean photo, so the errors cancel on the way back (the shipped distilled
-    /// model comes back at 47 dB at 32 + 31 that way; plain hops from 0.07 stay near 33 dB).
-    Plain,
-}
-
-impl Ladders {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Heun => "Heun",
-            Self::Plain => "plain",
-        }
-    }
-}
-
 /// Most network evaluations a ladder may take (each way).
 pub const MAX_LADDER_NFE: usize = 64;
 
-/// Where ladders shorter than [`EXACT_LADDER_NFE`] turn: the inversion noises the photo to this
-/// level first (the reference's start) and the generation jumps from it to the clean end.
-const LADDER_FLOOR: f32 = 0.07;
-
-/// The floors a model may set for its plain ladders: below the reference's start (less noise
-/// buries less of the photo; more would only lose detail), above σ_min.
-pub const LADDER_FLOOR_RANGE: std::ops::RangeInclusive<f32> = 0.01..=LADDER_FLOOR;
-
-/// Which ladders a model takes: their kind, and where its plain ones turn.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LadderStyle {
-    pub kind: Ladders,
-    /// Where plain ladders shorter than [`EXACT_LADDER_NFE`] turn, but for one evaluation
-    /// ([`ONE_HOP_FLOOR`]): 0.07, the reference's start, unless the model was trained to
-    /// round-trip from lower (a round trip cannot bring back what the noise buries, and 0.07
-    /// held 2 + 2 near 29 dB).
-    pub floor: f32,
-}
-
-impl LadderStyle {
-    /// The reference's floor, 0.07, for models that name none.
-    pub const DEFAULT_FLOOR: f32 = LADDER_FLOOR;
-
-    /// A style with a checked floor.
-    pub fn new(kind: Ladders, floor: f32) -> Result<Self> {
-        if !LADDER_FLOOR_RANGE.contains(&floor) {
-            return Err(EngineError::Schedule(format!(
-                "a ladder floor must be in [{}, {}], got {floor}",
-                LADDER_FLOOR_RANGE.start(),
-                LADDER_FLOOR_RANGE.end()
-            )));
-        }
-        Ok(Self { kind, floor })
-    }
-
-    /// The kind's name, with the floor where the model moved it ("plain ladders from σ 0.05").
-    pub fn describe(self) -> String {
-        if self.kind == Ladders::Plain && self.floor != LADDER_FLOOR {
-            format!("{} ladders from σ {}", self.kind.name(), self.floor)
-        } else {
-            format!("{} ladders", self.kind.name())
-        }
-    }
-
-    /// Where a ladder of `nfe` evaluations to or from `top` turns.
-    fn floor_for(self, nfe: usize, top: f32) -> f32 {
-        match self.kind {
-            Ladders::Plain => plain_floor(nfe, top, self.floor),
-            Ladders::Heun => LADDER_FLOOR,
-        }
-    }
-}
-
-impl From<Ladders> for LadderStyle {
-    fn from(kind: Ladders) -> Self {
-        Self {
-            kind,
-            floor: LADDER_FLOOR,
-        }
-    }
-}
-
-/// Where plain ladders of one evaluation turn instead of [`LADDER_FLOOR`]: more noise first
-/// costs detail, but leaves the one hop less to carry. Measured on the distilled model at step
-/// 3,300 (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
-/// 16.6 / 16.9 / 16.8 dB against 14.5 at 0.07. Two evaluations turn at 0.07 like longer
-/// ladders: more noise first caps any round trip at what the ODE brings back from it (16 + 16
-/// plain hops from 0.25 gave 27 dB, from 0.07 32 dB), and the 2 + 2 round trip trained from
-/// 0.07 (`train --round-trip-nfe 2`) passed what it had reached from 0.25.
-const ONE_HOP_FLOOR: f32 = 0.4;
-
-/// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`ONE_HOP_FLOOR`] for one,
-/// when `top` is above it, else the model's `floor`.
-fn plain_floor(nfe: usize, top: f32, floor: f32) -> f32 {
-    if nfe == 1 && ONE_HOP_FLOOR < top {
-        ONE_HOP_FLOOR
-    } else {
-        floor
-    }
-}
-
 /// From this many evaluations on, ladders run the whole way between σ_min and the top without
 /// added noise: every step of the ODE is then followed, and a photo comes back almost exactly
-/// (shorter ladders miss too much at low σ this way, and are better off starting at 0.07).
+/// (shorter ladders miss too much at low σ this way, and are better off starting at a floor).
 pub const EXACT_LADDER_NFE: usize = 32;
 
 /// `n` levels evenly spaced in log σ after `from`, the last one `to` (either direction),
@@ -242,7 +132,7 @@ impl Plan {
 
     /// Inversion of a clean image up to `to` with `nfe` evaluations. Below
     /// [`EXACT_LADDER_NFE`], for [`Ladders::Plain`]: noise to the model's floor
-    /// ([`LadderStyle::floor`]; more for one evaluation, see [`ONE_HOP_FLOOR`]), then `nfe`
+    /// ([`LadderStyle::floor`]; more for one evaluation, 0.4), then `nfe`
     /// hops evenly spaced in log σ.
     /// For [`Ladders::Heun`], 1–4: the reference ladders (noise 0.07, then hops; 2 is its
     /// default 0.07 → 15 → 80). Otherwise Heun hops evenly spaced in log σ (the last one plain

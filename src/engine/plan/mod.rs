@@ -14,8 +14,10 @@ use super::error::{EngineError, Result};
 use super::schedule::{SIGMA_MAX, SIGMA_MIN, in_range};
 
 mod ladder;
+mod style;
 
-pub use ladder::{LADDER_FLOOR_RANGE, LadderStyle, Ladders, MAX_LADDER_NFE};
+pub use ladder::MAX_LADDER_NFE;
+pub use style::{LADDER_FLOOR_RANGE, LadderStyle, Ladders};
 
 /// One operation of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

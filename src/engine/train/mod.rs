@@ -13,6 +13,7 @@ pub mod error;
 pub mod loss;
 pub mod lr_schedule;
 pub mod metrics;
+pub mod paths;
 pub mod round_trip;
 mod start;
 pub mod step;

@@ -7,9 +7,10 @@ use burn::tensor::{Tensor, TensorData};
 use rand::Rng;
 
 use super::config::{Objective, TrainConfig};
-use super::distill::{DENOISE_CAP, PathLevels, distill_loss, teacher_path};
+use super::distill::{DENOISE_CAP, distill_loss, teacher_path};
 use super::error::TrainError;
 use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
+use super::paths::PathLevels;
 use super::round_trip::round_trip_loss;
 use super::times::{TimeSampler, Times, sample_denoise, sample_denoise_below};
 use crate::engine::model::Bcm;

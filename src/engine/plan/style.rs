@@ -35,8 +35,9 @@ impl Ladders {
     }
 }
 
-/// Where ladders shorter than [`EXACT_LADDER_NFE`] turn by default: the inversion noises the photo to this
-/// level first (the reference's start) and the generation jumps from it to the clean end.
+/// Where ladders shorter than [`EXACT_LADDER_NFE`] turn by default: the inversion noises the
+/// photo to this level first (the reference's start) and the generation jumps from it to the
+/// clean end.
 pub(super) const LADDER_FLOOR: f32 = 0.07;
 
 /// The floors a model may set for its plain ladders: below the reference's start (less noise
@@ -79,10 +80,12 @@ impl LadderStyle {
         }
     }
 
-    /// Where a ladder of `nfe` evaluations to or from `top` turns.
+    /// Where a ladder of `nfe` evaluations to or from `top` turns: for plain ones
+    /// [`ONE_HOP_FLOOR`] for one, when `top` is above it, else the model's floor.
     pub(super) fn floor_for(self, nfe: usize, top: f32) -> f32 {
         match self.kind {
-            Ladders::Plain => plain_floor(nfe, top, self.floor),
+            Ladders::Plain if nfe == 1 && ONE_HOP_FLOOR < top => ONE_HOP_FLOOR,
+            Ladders::Plain => self.floor,
             Ladders::Heun => LADDER_FLOOR,
         }
     }
@@ -100,18 +103,8 @@ impl From<Ladders> for LadderStyle {
 /// Where plain ladders of one evaluation turn instead of [`LADDER_FLOOR`]: more noise first
 /// costs detail, but leaves the one hop less to carry. Measured on the distilled model at step
 /// 3,300 (round trips through σ 80 of 32 training crops): 1 + 1 at 0.3 / 0.4 / 0.5 gave
-/// 16.6 / 16.9 / 16.8 dB against 14.5 at 0.07. Two evaluations turn at 0.07 like longer
+/// 16.6 / 16.9 / 16.8 dB against 14.5 at 0.07. Two evaluations turn at the floor like longer
 /// ladders: more noise first caps any round trip at what the ODE brings back from it (16 + 16
 /// plain hops from 0.25 gave 27 dB, from 0.07 32 dB), and the 2 + 2 round trip trained from
 /// 0.07 (`train --round-trip-nfe 2`) passed what it had reached from 0.25.
 const ONE_HOP_FLOOR: f32 = 0.4;
-
-/// Where a plain ladder of `nfe` evaluations to or from `top` turns: [`ONE_HOP_FLOOR`] for one,
-/// when `top` is above it, else the model's `floor`.
-fn plain_floor(nfe: usize, top: f32, floor: f32) -> f32 {
-    if nfe == 1 && ONE_HOP_FLOOR < top {
-        ONE_HOP_FLOOR
-    } else {
-        floor
-    }
-}

@@ -9,7 +9,7 @@ use super::error::TrainError;
 pub use super::lr_schedule::{COSINE_FLOOR, LrSchedule};
 use super::round_trip::{DRAWN_ROUND_TRIP_NFE, MAX_ROUND_TRIP_NFE, ROUND_TRIP_WEIGHT};
 use crate::engine::network::UNetConfig;
-use crate::engine::plan::{LADDER_FLOOR_RANGE, LadderStyle, Ladders};
+use crate::engine::plan::{LadderStyle, Ladders};
 
 /// Which loss is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,13 +276,8 @@ impl TrainConfig {
             if !(self.denoise_weight.is_finite() && self.denoise_weight >= 0.0) {
                 return bad("the denoising part's weight must be a number ≥ 0");
             }
-            if !LADDER_FLOOR_RANGE.contains(&self.ladder_floor) {
-                return bad(&format!(
-                    "the ladder floor must be in [{}, {}]",
-                    LADDER_FLOOR_RANGE.start(),
-                    LADDER_FLOOR_RANGE.end()
-                ));
-            }
+            LadderStyle::new(Ladders::Plain, self.ladder_floor)
+                .map_err(|e| TrainError::Setting(e.to_string()))?;
         } else if self.teacher.is_some() {
             return bad("a teacher applies to distillation only");
         } else if self.round_trips > 0

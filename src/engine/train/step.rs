@@ -31,9 +31,8 @@ pub(super) struct Teacher {
     pub round_trip_weight: f32,
     /// Weight of the denoising part against the pairs'.
     pub denoise_weight: f32,
-    /// Where the round trips turn and the paths start: the run's ladder floor.
-    pub floor: f32,
-    /// The levels of the paths, for that floor.
+    /// The levels of the paths, for the run's ladder floor (their start), where the round trips
+    /// turn too.
     pub path_levels: PathLevels,
 }
 
@@ -49,7 +48,6 @@ impl Teacher {
             round_trip_lengths: config.round_trip_choices(),
             round_trip_weight: config.round_trip_weight,
             denoise_weight: config.denoise_weight,
-            floor: config.ladder_floor,
             path_levels: PathLevels::new(config.ladder_floor)?,
         })
     }
@@ -165,7 +163,7 @@ fn distillation_loss(
             first(&x0),
             first(&z),
             &teacher.round_trip_lengths,
-            teacher.floor,
+            teacher.path_levels.start,
             rng,
             seed ^ 0x7219,
         )?)

@@ -50,11 +50,11 @@ fn every_subcommand_on_a_small_photo() {
         "-o",
         &p("back.png"),
     ]);
-    // The embedded model's ladders are plain, from its floor 0.035: the generation retraces
-    // the inversion's levels (0.002 > +0.035 > 0.7246 > 15).
+    // The embedded model's ladders are plain, from its floor 0.02: the generation retraces
+    // the inversion's levels (0.002 > +0.02 > 0.5477 > 15).
     assert_eq!(
         recipe_of(&d.join("back.png"))["schedule"][0],
-        "15 > 0.7246 > 0.002"
+        "15 > 0.5477 > 0.002"
     );
 
     ok(&["interpolate", &i, &i, "--frames", "3", "-o", &p("mix.png")]);

@@ -35,7 +35,7 @@ pub struct ModelCard {
     pub ladders: Ladders,
     /// Where the model's short plain ladders turn ([`LadderStyle::floor`]; 0.07, the
     /// reference's start, for cards written before there was a choice).
-    #[serde(default = "default_ladder_floor")]
+    #[serde(default = "super::plan::default_ladder_floor")]
     pub ladder_floor: f32,
     /// The settings of the training run these weights come from (none for blends and
     /// untrained weights): continuing a model the way it was made reads them from here, so the
@@ -45,10 +45,6 @@ pub struct ModelCard {
 }
 
 const FORMAT: &str = "bcm-studio-model";
-
-fn default_ladder_floor() -> f32 {
-    LadderStyle::DEFAULT_FLOOR
-}
 
 impl ModelCard {
     pub fn new(name: &str, config: UNetConfig) -> Self {

@@ -63,10 +63,12 @@ fn shortest_ladder(ladders: Ladders) -> usize {
 
 /// What the inversion slider does for a model with plain ladders: where its ladders turn.
 fn plain_inversion_hint(style: LadderStyle) -> String {
-    let two =
-        Plan::inversion(style, 2, SIGMA_MAX).map_or_else(|e| e.to_string(), |p| p.to_string());
+    let ladder = |nfe| {
+        Plan::inversion(style, nfe, SIGMA_MAX).map_or_else(|e| e.to_string(), |p| p.to_string())
+    };
+    let (one, two) = (ladder(1), ladder(2));
     format!(
-        "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from {}, the noise this model was trained to start from (2: {two}; 1 NFE from 0.4); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly.",
+        "Evaluations used to invert the photo when you scrub: plain hops evenly spaced in log σ from {}, the noise this model was trained to start from (2: {two}; 1 NFE from more noise: {one}); at 32, a ladder of Heun hops from the clean photo itself that comes back almost exactly.",
         style.floor
     )
 }

@@ -17,7 +17,7 @@ mod ladder;
 mod style;
 
 pub use ladder::MAX_LADDER_NFE;
-pub use style::{LADDER_FLOOR_RANGE, LadderStyle, Ladders};
+pub use style::{LADDER_FLOOR_RANGE, LadderStyle, Ladders, default_ladder_floor};
 
 /// One operation of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

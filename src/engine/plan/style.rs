@@ -21,8 +21,8 @@ pub enum Ladders {
     /// itself (consistency training or distillation), whose f(·, t, σ_min) is the ODE's end
     /// rather than a mean, which a Heun hop's slope would misread. From [`EXACT_LADDER_NFE`] on
     /// such a model too takes the exact ladders: their generation retraces the inversion's Heun
-    /// hops from the clean photo, so the errors cancel on the way back (the shipped distilled
-    /// model comes back at 47 dB at 32 + 31 that way; plain hops from 0.07 stay near 33 dB).
+    /// hops from the clean photo, so the errors cancel on the way back (the first distilled
+    /// model came back at 47 dB at 32 + 31 that way; plain hops from 0.07 stayed near 33 dB).
     Plain,
 }
 
@@ -53,6 +53,11 @@ pub struct LadderStyle {
     /// round-trip from lower (a round trip cannot bring back what the noise buries, and 0.07
     /// held 2 + 2 near 29 dB).
     pub floor: f32,
+}
+
+/// The floor of a card or run that names none (serde's default for `ladder_floor`).
+pub fn default_ladder_floor() -> f32 {
+    LADDER_FLOOR
 }
 
 impl LadderStyle {

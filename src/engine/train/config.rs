@@ -139,12 +139,8 @@ pub struct TrainConfig {
     /// and where the teacher's paths start; the model's card names it, so its ladders turn
     /// there too. Lower than the reference's 0.07 buries less of the photo under the first noise
     /// (see [`LadderStyle::floor`]).
-    #[serde(default = "default_ladder_floor")]
+    #[serde(default = "crate::engine::plan::default_ladder_floor")]
     pub ladder_floor: f32,
-}
-
-fn default_ladder_floor() -> f32 {
-    LadderStyle::DEFAULT_FLOOR
 }
 
 fn default_denoise_weight() -> f32 {

@@ -39,6 +39,10 @@ pub struct EngineArgs {
     /// JPEG quality for .jpg outputs.
     #[arg(long, global = true, default_value_t = 92)]
     pub quality: u8,
+    /// Largest photo accepted, in megapixels; default: what the free memory allows (64 bytes
+    /// a pixel while it is worked on, 2 GB kept aside).
+    #[arg(long, global = true)]
+    pub max_megapixels: Option<f64>,
 }
 
 // Parsed once per process, so the training variant's size costs nothing worth boxing it for.

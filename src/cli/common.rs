@@ -91,10 +91,63 @@ impl Monitor for TerminalProgress {
     }
 }
 
-/// Refuse to write over an input unless --overwrite.
+/// Check an image output before any work: a supported extension, a folder that exists and
+/// can be written, and not one of the inputs (unless --overwrite).
 pub fn check_output(output: &Path, inputs: &[&Path], args: &EngineArgs) -> Result<()> {
     photo::OutputFormat::from_path(output)?;
+    check_folder(output)?;
     check_not_input(output, inputs, args.overwrite)
+}
+
+/// [`check_output`] for a latent file (`.safetensors`).
+pub fn check_latent_output(output: &Path, inputs: &[&Path], args: &EngineArgs) -> Result<()> {
+    let is_latent = output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+    if !is_latent {
+        bail!(
+            "{} is not a latent file name: a latent is written as .safetensors",
+            output.display()
+        );
+    }
+    check_folder(output)?;
+    check_not_input(output, inputs, args.overwrite)
+}
+
+/// Whether two output names are one file (neither need exist yet).
+pub fn same_file_name(a: &Path, b: &Path) -> bool {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    absolute(a) == absolute(b)
+}
+
+/// The folder `output` goes into exists and takes a new file: found now, not after the work.
+pub fn check_folder(output: &Path) -> Result<()> {
+    if output.as_os_str().is_empty() {
+        bail!("the output file name is empty");
+    }
+    let folder = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        bail!(
+            "the folder {} for {} does not exist",
+            folder.display(),
+            output.display()
+        );
+    }
+    if output.is_dir() {
+        bail!("{} is a folder, not a file name", output.display());
+    }
+    // The only sure test of "can be written" is writing: a probe file, removed at once.
+    let probe = folder.join(format!(".bcm-studio-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => bail!("cannot write into {}: {e}", folder.display()),
+    }
 }
 
 /// Refuse an output that is one of the inputs, unless `overwrite`.
@@ -114,8 +167,22 @@ pub fn check_not_input(output: &Path, inputs: &[&Path], overwrite: bool) -> Resu
     Ok(())
 }
 
-pub fn load_photo(path: &Path) -> Result<Photo> {
-    Ok(photo::load(path)?)
+impl Session {
+    /// Read a photo, refusing one larger than --max-megapixels (or the free memory allows).
+    pub fn load_photo(&self, path: &Path) -> Result<Photo> {
+        Ok(photo::load_limited(path, self.args.max_pixels()?)?)
+    }
+}
+
+impl EngineArgs {
+    /// The pixel limit: --max-megapixels, or the default from the free memory.
+    pub fn max_pixels(&self) -> Result<u64> {
+        match self.max_megapixels {
+            None => Ok(photo::default_pixel_limit()),
+            Some(mp) if mp.is_finite() && mp > 0.0 => Ok((mp * 1e6) as u64),
+            Some(mp) => bail!("--max-megapixels must be a positive number, not {mp}"),
+        }
+    }
 }
 
 /// Write a result in the input's pixel format with its recipe.

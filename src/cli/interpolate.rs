@@ -8,7 +8,7 @@ use bcm_studio::photo::{self, Recipe};
 use image::GenericImage;
 use serde_json::json;
 
-use super::common::{Session, TerminalProgress, check_output, load_photo, numbered, write_result};
+use super::common::{Session, TerminalProgress, check_output, numbered, write_result};
 use bcm_studio::engine::Plan;
 
 #[allow(clippy::too_many_arguments)]
@@ -29,9 +29,16 @@ pub fn run(
     if !(2..=240).contains(&frames) {
         bail!("--frames must be 2-240");
     }
-    check_output(output, &[first, second], &session.args)?;
-    let a = load_photo(first)?;
-    let mut b = load_photo(second)?;
+    if strip {
+        check_output(output, &[first, second], &session.args)?;
+    } else {
+        // Every numbered frame is an output: none may be an input (a-000.png, say).
+        for k in 0..frames {
+            check_output(&numbered(output, k), &[first, second], &session.args)?;
+        }
+    }
+    let a = session.load_photo(first)?;
+    let mut b = session.load_photo(second)?;
     if (a.width(), a.height()) != (b.width(), b.height()) {
         eprintln!(
             "note: {} is {}x{}; resized to {}x{} to match the first picture",

@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::args::Command;
 use super::common::{
-    Session, TerminalProgress, check_output, finish_task, load_latent, load_photo, save_latent,
-    write_result,
+    Session, TerminalProgress, check_latent_output, check_output, finish_task, load_latent,
+    same_file_name, save_latent, write_result,
 };
 
 pub fn preset(nfe: usize) -> Result<GenerationPreset> {
@@ -36,7 +36,8 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             from,
             output,
         } => {
-            check_output(&output, &[], &session.args)?;
+            let inputs: Vec<&std::path::Path> = from.iter().map(|p| p.as_path()).collect();
+            check_output(&output, &inputs, &session.args)?;
             let mut progress = TerminalProgress::new("generate");
             let (image, plan) = match from {
                 Some(path) => {
@@ -95,7 +96,14 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             output,
             preview,
         } => {
-            let photo = load_photo(&input)?;
+            check_latent_output(&output, &[&input], &session.args)?;
+            if let Some(preview) = &preview {
+                check_output(preview, &[&input, &output], &session.args)?;
+                if same_file_name(preview, &output) {
+                    bail!("the preview and the latent are the same file");
+                }
+            }
+            let photo = session.load_photo(&input)?;
             let plan = match schedule {
                 Some(s) => s.parse::<Plan>()?,
                 None => Plan::inversion(model.info.ladders, nfe, sigma)?,
@@ -113,7 +121,6 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             );
             save_latent(&output, &inv.latent, inv.sigma, &recipe)?;
             if let Some(preview) = preview {
-                check_output(&preview, &[&input], &session.args)?;
                 write_result(
                     session,
                     &preview,
@@ -127,7 +134,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
         }
         Command::Reconstruct { input, nfe, output } => {
             check_output(&output, &[&input], &session.args)?;
-            let photo = load_photo(&input)?;
+            let photo = session.load_photo(&input)?;
             let mut progress = TerminalProgress::new("reconstruct");
             let (out, up, down) =
                 tasks::reconstruct(model, &photo.rgb, nfe, seed, tiling, &mut progress)?;
@@ -169,7 +176,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             output,
         } => {
             check_output(&output, &[&input, &mask], &session.args)?;
-            let photo = load_photo(&input)?;
+            let photo = session.load_photo(&input)?;
             let m = photo::load_mask(&mask, photo.width(), photo.height())?;
             let levels = parse_levels(&levels)?;
             let renoise = match renoise.as_str() {
@@ -212,7 +219,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             output,
         } => {
             check_output(&output, &[&input], &session.args)?;
-            let photo = load_photo(&input)?;
+            let photo = session.load_photo(&input)?;
             let tables = photo.jpeg.clone().filter(|_| !ignore_jpeg);
             let measured = estimate_noise(&photo.rgb);
             let base = RestoreParams::suggested(measured, tables);
@@ -263,8 +270,10 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             nfe,
             output,
         } => {
-            check_output(&output, &[&input, &strokes], &session.args)?;
-            let photo = load_photo(&input)?;
+            let mut inputs = vec![input.as_path(), strokes.as_path()];
+            inputs.extend(mask.as_deref());
+            check_output(&output, &inputs, &session.args)?;
+            let photo = session.load_photo(&input)?;
             let strokes_img = photo::decode(
                 &std::fs::read(&strokes)
                     .with_context(|| format!("reading {}", strokes.display()))?,

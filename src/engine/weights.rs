@@ -128,7 +128,11 @@ pub fn from_bytes(
     device: &Device,
 ) -> Result<Bcm> {
     let mut net = card.config.init(device);
-    let mut store = SafetensorsStore::from_bytes(Some(weights)).allow_partial(true);
+    // Without validation the store hands back every mismatch instead of one error that lists
+    // them all (thousands of characters): the message below counts them and names a few.
+    let mut store = SafetensorsStore::from_bytes(Some(weights))
+        .allow_partial(true)
+        .validate(false);
     if card.half_precision {
         store = store.with_from_adapter(HalfPrecisionAdapter::new());
     }
@@ -136,21 +140,20 @@ pub fn from_bytes(
         .load_from(&mut store)
         .map_err(|e| EngineError::Weights(format!("{origin}: {e}")))?;
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
-        let missing: Vec<&str> = result
-            .missing
-            .iter()
-            .map(|(p, _)| p.as_str())
-            .take(3)
-            .collect();
-        let unused: Vec<&str> = result.unused.iter().map(String::as_str).take(3).collect();
-        let errors: Vec<String> = result
-            .errors
-            .iter()
-            .take(3)
-            .map(|e| format!("{e:?}"))
-            .collect();
+        let errors: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
+        let missing: Vec<String> = result.missing.iter().map(|(p, _)| p.clone()).collect();
+        let parts: Vec<String> = [
+            ("do not match", &errors),
+            ("are missing", &missing),
+            ("are not in the model", &result.unused),
+        ]
+        .into_iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(what, list)| summarise(list, what))
+        .collect();
         return Err(EngineError::Weights(format!(
-            "{origin}: weights do not match the model config (missing {missing:?}, unexpected {unused:?}, errors {errors:?})"
+            "{origin}: the weights do not fit the model card: {}",
+            parts.join("; ")
         )));
     }
     let info = ModelInfo {
@@ -164,6 +167,19 @@ pub fn from_bytes(
         info,
         device: device.clone(),
     })
+}
+
+/// "N tensors WHAT (first: a, b, c)": a count and a few names, never the whole list.
+fn summarise(list: &[String], what: &str) -> String {
+    const NAMED: usize = 3;
+    let first: Vec<&str> = list.iter().take(NAMED).map(String::as_str).collect();
+    let more = if list.len() > NAMED { ", …" } else { "" };
+    format!(
+        "{} tensor{} {what} (first: {}{more})",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" },
+        first.join(", ")
+    )
 }
 
 /// The card `x.json` of the weights `x.safetensors`, read and checked.

@@ -1,9 +1,11 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
+use super::budget::{BYTES_PER_PIXEL, default_pixel_limit, describe_size};
 use super::error::PhotoError;
+use super::jpeg_end::jpeg_is_complete;
 use crate::engine::jpeg::{JpegTables, is_jpeg};
 use crate::engine::{Mask, Planar};
 
@@ -97,6 +99,19 @@ pub fn matches_decoded(img: &Planar, original: &DynamicImage) -> bool {
 
 /// Decode bytes (format from the content, not the name).
 pub fn decode(bytes: &[u8], origin: &Path) -> Result<DynamicImage, PhotoError> {
+    decode_limited(bytes, origin, default_pixel_limit())
+}
+
+/// [`decode`], refusing images of more than `max_pixels` before their pixels are decoded.
+pub fn decode_limited(
+    bytes: &[u8],
+    origin: &Path,
+    max_pixels: u64,
+) -> Result<DynamicImage, PhotoError> {
+    let decode_error = |e: image::ImageError| PhotoError::Decode {
+        path: origin.into(),
+        message: e.to_string(),
+    };
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| PhotoError::Decode {
@@ -113,23 +128,57 @@ pub fn decode(bytes: &[u8], origin: &Path) -> Result<DynamicImage, PhotoError> {
             message: "not a PNG, JPEG or WebP image".into(),
         });
     }
-    reader.decode().map_err(|e| PhotoError::Decode {
-        path: origin.into(),
-        message: e.to_string(),
-    })
+    // The decoder fills a cut-short JPEG with grey and reports success.
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
+        return Err(PhotoError::Decode {
+            path: origin.into(),
+            message: "the JPEG file is cut short (it ends before its image does); \
+                      was the download or copy finished?"
+                .into(),
+        });
+    }
+    let decoder = reader.into_decoder().map_err(decode_error)?;
+    let (w, h) = decoder.dimensions();
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > max_pixels {
+        return Err(PhotoError::TooLarge(format!(
+            "{} is {}; the limit is {:.0} MP ({} bytes per pixel while it is worked on, from \
+             the memory free now; --max-megapixels sets another) and {MAX_SIDE} pixels a side",
+            origin.display(),
+            describe_size(w, h),
+            max_pixels as f64 / 1e6,
+            BYTES_PER_PIXEL,
+        )));
+    }
+    DynamicImage::from_decoder(decoder).map_err(decode_error)
 }
 
 pub fn load(path: &Path) -> Result<Photo, PhotoError> {
+    load_limited(path, default_pixel_limit())
+}
+
+/// [`load`] with a limit of `max_pixels`.
+pub fn load_limited(path: &Path, max_pixels: u64) -> Result<Photo, PhotoError> {
     let bytes = std::fs::read(path).map_err(|e| PhotoError::Read {
         path: path.into(),
         cause: e,
     })?;
-    let img = decode(&bytes, path)?;
-    let mut photo = Photo::from_image(img, Some(path.into()));
+    let mut photo = from_bytes_limited(&bytes, path, max_pixels)?;
+    photo.path = Some(path.into());
+    Ok(photo)
+}
+
+/// A photo from a file's bytes (`origin` names it in errors); it has no path of its own.
+pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Photo, PhotoError> {
+    from_bytes_limited(bytes, origin, default_pixel_limit())
+}
+
+fn from_bytes_limited(bytes: &[u8], origin: &Path, max_pixels: u64) -> Result<Photo, PhotoError> {
+    let img = decode_limited(bytes, origin, max_pixels)?;
+    let mut photo = Photo::from_image(img, None);
     // A header the tables cannot be read from still decoded: the photo is simply restored
     // without the file's evidence.
-    photo.jpeg = is_jpeg(&bytes)
-        .then(|| JpegTables::read(&bytes).ok())
+    photo.jpeg = is_jpeg(bytes)
+        .then(|| JpegTables::read(bytes).ok())
         .flatten();
     Ok(photo)
 }

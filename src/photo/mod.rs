@@ -2,17 +2,20 @@
 //! engine's planar RGB, and writing results in the input's own pixel format with the recipe
 //! that made them. Pixels outside a result's mask are copied from the original unchanged.
 
+mod budget;
 mod composite;
 mod error;
+mod jpeg_end;
 mod load;
 mod recipe;
 mod save;
 
+pub use budget::{available_memory, default_pixel_limit, pixel_budget};
 pub use composite::compose;
 pub use error::PhotoError;
 pub use load::{
-    Photo, converts_exactly, decode, load, load_mask, mask_from_image, matches_decoded,
-    planar_from_image,
+    Photo, converts_exactly, decode, decode_limited, from_bytes, load, load_limited, load_mask,
+    mask_from_image, matches_decoded, planar_from_image,
 };
 pub use recipe::{Recipe, read_recipe};
 pub use save::{OutputFormat, SaveOptions, encode, save};

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Write `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -28,12 +29,16 @@ pub fn write_atomic_with(
     result
 }
 
+/// A temporary name beside `path`, unique to this process and this write: two saves of one
+/// file at once (two quick Ctrl+S) must not write into the same temporary file.
 fn temp_path(path: &Path) -> PathBuf {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
 #[cfg(test)]
@@ -57,6 +62,31 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
         assert_eq!(leftovers.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn two_writes_of_one_file_at_once_use_their_own_temporary_files() {
+        let target = Path::new("/photos/out.png");
+        assert_ne!(temp_path(target), temp_path(target));
+        let dir = std::env::temp_dir().join(format!("bcm-atomic-race-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.bin");
+        let writers: Vec<_> = (0..8u8)
+            .map(|k| {
+                let target = target.clone();
+                std::thread::spawn(move || write_atomic(&target, &vec![k; 1 << 16]))
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap().unwrap();
+        }
+        // Whichever write came last, the file is one of them whole, never a mix.
+        let bytes = fs::read(&target).unwrap();
+        assert_eq!(bytes.len(), 1 << 16);
+        assert!(bytes.iter().all(|&b| b == bytes[0]));
+        let entries = fs::read_dir(&dir).unwrap().count();
+        assert_eq!(entries, 1, "no temporary file is left");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

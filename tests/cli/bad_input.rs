@@ -104,3 +104,185 @@ fn bad_input_gives_one_line_errors_and_no_output() {
     assert!(leftovers.is_empty(), "temporary files left behind");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A bad command line, a bad value or a file name with a newline in it: each refusal is one
+/// line on stderr (no usage text), exit code 2 for the command line, 1 for the rest.
+#[test]
+fn every_refusal_is_one_line() {
+    let d = tempdir("one-line");
+    let good = d.join("good.png");
+    save(&photo(32, 32), &good);
+    let g = good.display().to_string();
+    let o = d.join("out.png").display().to_string();
+    let one_line = |args: &[&str], code: i32| {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "{args:?}:\n{err}");
+        // Before the refusal only the device and model lines every command prints.
+        let lines: Vec<&str> = err.lines().collect();
+        let (last, before) = lines.split_last().expect("an error line");
+        assert!(last.starts_with("error: "), "{err}");
+        assert!(
+            before
+                .iter()
+                .all(|l| l.starts_with("device: ") || l.starts_with("model: ")),
+            "{args:?} printed more than one line of error:\n{err}"
+        );
+        last.to_string()
+    };
+    let e = one_line(&["reconstruct", &g, "-o", &o, "--nfe", "-1"], 2);
+    assert!(e.contains("--nfe") || e.contains("-1"), "{e}");
+    one_line(&["restore", &g, "-o", &o, "--quality", "300"], 2);
+    one_line(&["restore", &g, "-o", &o, "--no-such-option"], 2);
+    one_line(&["reconstruct", &g, "-o", ""], 2);
+    let odd = d.join("two\nlines.png").display().to_string();
+    let e = one_line(&["restore", &odd, "-o", &o], 1);
+    assert!(
+        e.contains("two\\nlines.png"),
+        "the newline is shown escaped: {e}"
+    );
+    // Half a JPEG decodes with a grey bottom half: it is refused, not restored.
+    let jpeg = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/samples/life.jpg"
+    ))
+    .unwrap();
+    let half = d.join("half.jpg");
+    std::fs::write(&half, &jpeg[..jpeg.len() / 2]).unwrap();
+    let e = one_line(&["restore", &half.display().to_string(), "-o", &o], 1);
+    assert!(e.contains("cut short"), "{e}");
+    assert!(!d.join("out.png").exists(), "nothing was written");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// No command writes over one of its inputs without --overwrite, whatever output it names: a
+/// latent, a preview, a mask, a numbered frame. A folder that is not there is found before
+/// the work.
+#[test]
+fn no_output_overwrites_an_input() {
+    let d = tempdir("inputs-kept");
+    let p = |name: &str| d.join(name).display().to_string();
+    save(&photo(32, 32), &d.join("in.png"));
+    save(&photo(32, 32), &d.join("a-000.png"));
+    save(&photo(32, 32), &d.join("b.png"));
+    save(&photo(32, 32), &d.join("strokes.png"));
+    save(&photo(32, 32), &d.join("m.png"));
+    let kept: Vec<(String, Vec<u8>)> = ["in.png", "a-000.png", "b.png", "strokes.png", "m.png"]
+        .iter()
+        .map(|n| (n.to_string(), std::fs::read(d.join(n)).unwrap()))
+        .collect();
+
+    let e = fails(&["invert", &p("in.png"), "-o", &p("in.png")]);
+    assert!(e.contains("latent"), "{e}");
+    let e = fails(&["invert", &p("in.png"), "-o", &p("lat.png")]);
+    assert!(e.contains(".safetensors"), "{e}");
+    let e = fails(&[
+        "invert",
+        &p("in.png"),
+        "-o",
+        &p("lat.safetensors"),
+        "--preview",
+        &p("in.png"),
+    ]);
+    assert!(e.contains("input"), "{e}");
+    assert!(
+        !d.join("lat.safetensors").exists(),
+        "no latent before a refused preview"
+    );
+    let e = fails(&[
+        "edit",
+        &p("in.png"),
+        "--strokes",
+        &p("strokes.png"),
+        "--mask",
+        &p("m.png"),
+        "-o",
+        &p("m.png"),
+    ]);
+    assert!(e.contains("input"), "{e}");
+    let e = fails(&[
+        "interpolate",
+        &p("a-000.png"),
+        &p("b.png"),
+        "-o",
+        &p("a.png"),
+    ]);
+    assert!(e.contains("a-000.png") && e.contains("input"), "{e}");
+    let e = fails(&["restore", &p("in.png"), "-o", &p("no-such-folder/out.png")]);
+    assert!(e.contains("does not exist"), "{e}");
+    for (name, bytes) in kept {
+        assert_eq!(
+            std::fs::read(d.join(&name)).unwrap(),
+            bytes,
+            "{name} was changed"
+        );
+    }
+    let stray: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "temporary files left: {stray:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The start of a PNG that says it is `w`×`h` grey pixels: enough for a decoder to read the
+/// size, far too little to hold the pixels.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    // The decoder reads the headers up to the first image data: give it the start of one.
+    let idat = b"IDAT\x78\x9c\x01\x00\x00\xff\xff".to_vec();
+    for chunk in [ihdr, idat] {
+        png.extend_from_slice(&(chunk.len() as u32 - 4).to_be_bytes());
+        png.extend_from_slice(&chunk);
+        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    }
+    png
+}
+
+/// A small file that describes a huge image is refused from its header, before any pixel is
+/// decoded, with the size and the limit; the limit is an option.
+#[test]
+fn a_photo_beyond_the_pixel_budget_is_refused_before_decoding() {
+    let d = tempdir("budget");
+    let huge = d.join("huge.png");
+    std::fs::write(&huge, png_header(16384, 16384)).unwrap();
+    let o = d.join("out.png").display().to_string();
+    let h = huge.display().to_string();
+    let e = fails(&["restore", &h, "-o", &o, "--max-megapixels", "100"]);
+    assert!(e.contains("16384×16384 (268 MP)"), "{e}");
+    assert!(
+        e.contains("100 MP") && e.contains("--max-megapixels"),
+        "{e}"
+    );
+    // The same limit holds for a small photo when it is set below it.
+    let small = d.join("small.png");
+    save(&photo(64, 64), &small);
+    let s = small.display().to_string();
+    let e = fails(&["restore", &s, "-o", &o, "--max-megapixels", "0.001"]);
+    assert!(e.contains("64×64"), "{e}");
+    let e = fails(&["restore", &s, "-o", &o, "--max-megapixels", "0"]);
+    assert!(e.contains("positive"), "{e}");
+    assert!(!d.join("out.png").exists());
+    ok(&["restore", &s, "-o", &o, "--max-megapixels", "1"]);
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -57,6 +57,25 @@ fn weights_roundtrip_and_bad_files_give_errors() {
     bad["ladder_floor"] = serde_json::json!(0.5);
     let err = weights::parse_card(bad.to_string().as_bytes(), "bad floor").unwrap_err();
     assert!(err.to_string().contains("ladder floor"), "{err}");
+    // Every field of the architecture is checked before it is used: no division by a zero
+    // head size, no network built at a size that would exhaust memory.
+    for (field, value, named) in [
+        ("head_channels", serde_json::json!(0), "head_channels"),
+        ("norm_groups", serde_json::json!(0), "norm_groups"),
+        ("channels", serde_json::json!(1u64 << 40), "channels"),
+        (
+            "num_res_blocks",
+            serde_json::json!(100_000),
+            "num_res_blocks",
+        ),
+    ] {
+        let mut bad: serde_json::Value = serde_json::to_value(&card).unwrap();
+        bad["config"]["middle_attention"] = serde_json::json!(true);
+        bad["config"][field] = value;
+        let err = weights::parse_card(bad.to_string().as_bytes(), "bad card").unwrap_err();
+        assert!(matches!(err, EngineError::Config(_)), "{err}");
+        assert!(err.to_string().contains(named), "{field}: {err}");
+    }
     assert!(
         max_abs_diff(
             &eval(&model, &x, 2.0, 0.1, &whole()),
@@ -79,6 +98,14 @@ fn weights_roundtrip_and_bad_files_give_errors() {
     std::fs::write(dir.join("m.json"), serde_json::to_vec(&other).unwrap()).unwrap();
     let err = weights::load(&path, &Device::flex()).unwrap_err();
     assert!(matches!(err, EngineError::Weights(_)), "{err}");
+    // One short line that counts the mismatches and names a few, not a list of them all.
+    let text = err.to_string();
+    assert!(
+        !text.contains('\n') && text.len() < 600,
+        "{} chars: {text}",
+        text.len()
+    );
+    assert!(text.contains("tensors do not match (first: "), "{text}");
     // A truncated weights file.
     std::fs::write(dir.join("m.json"), serde_json::to_vec(&card).unwrap()).unwrap();
     let bytes = std::fs::read(&path).unwrap();

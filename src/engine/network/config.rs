@@ -126,6 +126,32 @@ impl UNetConfig {
         if self.stem == 0 || self.stem > 8 {
             return Err("stem must be 1-8".into());
         }
+        if self.norm_groups == 0 {
+            return Err("norm_groups must be positive".into());
+        }
+        let attention = self.middle_attention || !self.attention_levels.is_empty();
+        if attention && self.head_channels == 0 {
+            return Err("head_channels must be positive when the network has attention".into());
+        }
+        // A card read from a file can ask for anything: sizes far beyond any model of this
+        // kind would only exhaust memory while the network is built.
+        let limits = [
+            ("channels", self.channels, 2048),
+            ("levels (channel_mult entries)", self.channel_mult.len(), 8),
+            ("num_res_blocks", self.num_res_blocks, 16),
+            ("emb_mult", self.emb_mult, 16),
+            ("image_channels", self.image_channels, 16),
+            (
+                "the largest channel multiplier",
+                self.channel_mult.iter().copied().max().unwrap_or(0),
+                32,
+            ),
+        ];
+        for (name, value, most) in limits {
+            if value > most {
+                return Err(format!("{name} is {value}; at most {most} is supported"));
+            }
+        }
         if !self.channels.is_multiple_of(2) {
             return Err("channels must be even (sinusoidal embedding)".into());
         }
@@ -151,7 +177,7 @@ impl UNetConfig {
             );
         for ch in attn_channels {
             match ch {
-                Some(ch) if ch % self.head_channels == 0 => {}
+                Some(ch) if ch.is_multiple_of(self.head_channels) => {}
                 Some(ch) => {
                     return Err(format!(
                         "{ch} attention channels not divisible by head size"

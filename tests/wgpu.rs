@@ -3,15 +3,17 @@
 
 mod common;
 
-use bcm_studio::engine::device::{DeviceChoice, select};
+use std::process::Command;
+
 use bcm_studio::engine::{Plan, Progress, Tiling};
-use common::{max_abs_diff, noise_image, picture, tiny_model};
+use common::{
+    NO_ADAPTER, REQUIRE_WGPU, max_abs_diff, noise_image, picture, tiny_model, wgpu_adapter_or_skip,
+};
 
 #[test]
 fn wgpu_and_cpu_agree() {
-    let gpu = match select(DeviceChoice::Wgpu) {
-        Ok(d) => d,
-        Err(e) => panic!("no wgpu adapter (install mesa-vulkan-drivers): {e}"),
+    let Some(gpu) = wgpu_adapter_or_skip("wgpu_and_cpu_agree") else {
+        return;
     };
     let cpu_model = tiny_model(21);
     let gpu_model = cpu_model.clone().to_device(&gpu.device);
@@ -46,4 +48,50 @@ fn wgpu_and_cpu_agree() {
         .unwrap();
     let rel = max_abs_diff(&a, &b) / a.data.iter().fold(1.0f32, |m, v| m.max(v.abs()));
     assert!(rel < 1e-3, "inversion differs by {rel} of its range");
+}
+
+/// Runs `wgpu_and_cpu_agree` in a child process that can see no graphics driver: it must skip
+/// with its one line, and fail when `BCM_REQUIRE_WGPU=1` asks for the adapter.
+#[test]
+fn without_an_adapter_the_wgpu_test_skips_unless_required() {
+    let run = |require: bool| {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "wgpu_and_cpu_agree",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        // No Vulkan driver manifests and no EGL vendor: wgpu finds no adapter at all.
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("VK_ADD_DRIVER_FILES", "")
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
+        .env("WGPU_BACKEND", "vulkan");
+        if require {
+            cmd.env(REQUIRE_WGPU, "1");
+        } else {
+            cmd.env_remove(REQUIRE_WGPU);
+        }
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = run(false);
+    assert!(
+        ok,
+        "without an adapter the test must pass by skipping:\n{text}"
+    );
+    assert!(text.contains(NO_ADAPTER), "the skip says why:\n{text}");
+    assert!(text.contains("1 passed"), "{text}");
+    let (ok, text) = run(true);
+    assert!(
+        !ok,
+        "{REQUIRE_WGPU}=1 turns the skip into a failure:\n{text}"
+    );
+    assert!(text.contains(REQUIRE_WGPU), "{text}");
 }

@@ -33,6 +33,8 @@ pub struct LevelView {
 #[derive(Debug)]
 pub struct Document {
     pub path: Option<PathBuf>,
+    /// The name shown while there is no path (a bundled sample).
+    pub title: Option<String>,
     /// The file as decoded: pixel format, bit depth and alpha for saving.
     pub original: DynamicImage,
     pub image: Planar,
@@ -65,11 +67,17 @@ pub struct Dirty {
 
 impl Document {
     pub fn new(photo: Photo) -> Self {
+        Self::titled(photo, None)
+    }
+
+    /// A document named `title` while it has no file of its own (a bundled sample).
+    pub fn titled(photo: Photo, title: Option<String>) -> Self {
         let (w, h) = (photo.width(), photo.height());
         // The image was just made from the file, so it matches wherever that is exact.
         let exact = crate::photo::converts_exactly(&photo.original);
         Self {
             path: photo.path,
+            title,
             original: photo.original,
             image: photo.rgb,
             mask: Mask::empty(w, h),
@@ -142,6 +150,7 @@ impl Document {
             .as_ref()
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().into_owned())
+            .or_else(|| self.title.clone())
             .unwrap_or_else(|| "untitled".into())
     }
 

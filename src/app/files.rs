@@ -1,17 +1,19 @@
-//! File work off the UI thread: decoding photos, writing results, native dialogs, and the
-//! recent-files list.
+//! File work off the UI thread: decoding photos, writing results, the dialogs that choose
+//! files, and the recent-files list.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use image::DynamicImage;
 
+use super::dialogs::{Answer, Ask, DialogMode, Dialogs};
+use super::samples::Sample;
 use crate::engine::noise_level::estimate_noise;
 use crate::photo::{self, Photo, Recipe, SaveOptions};
 use crate::util::atomic::write_atomic;
 
 /// What a file operation is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Purpose {
     /// The photo to edit.
     Document,
@@ -27,6 +29,11 @@ pub enum FileEvent {
         purpose: Purpose,
         photo: Box<Photo>,
     },
+    /// A bundled sample photo, decoded (it has a name but no path: saving asks where).
+    SampleLoaded {
+        name: &'static str,
+        photo: Box<Photo>,
+    },
     Saved {
         path: PathBuf,
         document: bool,
@@ -38,6 +45,10 @@ pub enum FileEvent {
     ModelPicked {
         path: PathBuf,
     },
+    /// The training photos' folder was chosen.
+    FolderPicked {
+        path: PathBuf,
+    },
     /// A dialog was answered (None: cancelled).
     Picked {
         purpose: Option<Purpose>,
@@ -47,7 +58,7 @@ pub enum FileEvent {
 }
 
 /// What a save dialog is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SaveKind {
     Document,
     Mask,
@@ -62,18 +73,19 @@ pub struct Files {
     waker: std::sync::Arc<dyn Fn() + Send + Sync>,
     pub recent: Vec<PathBuf>,
     recent_file: Option<PathBuf>,
-    /// Dialogs are disabled in tests (a dialog under Xvfb would wait for a person).
-    pub dialogs: bool,
+    /// File dialogs (off in tests that do not drive them).
+    pub dialogs: Dialogs,
     pub busy: usize,
 }
 
 impl Files {
     pub fn new(
         config_dir: Option<PathBuf>,
-        dialogs: bool,
+        dialogs: DialogMode,
         waker: std::sync::Arc<dyn Fn() + Send + Sync>,
     ) -> Self {
         let (tx, rx) = channel();
+        let dialogs = Dialogs::new(dialogs, config_dir.as_deref(), waker.clone());
         let recent_file = config_dir.map(|d| d.join("recent.json"));
         let recent = recent_file
             .as_ref()
@@ -91,22 +103,29 @@ impl Files {
         }
     }
 
+    /// File work finished and dialogs answered since the last call (never blocks).
     pub fn poll(&mut self) -> Vec<FileEvent> {
-        let events: Vec<FileEvent> = self.rx.try_iter().collect();
-        for e in &events {
-            if !matches!(e, FileEvent::Picked { .. } | FileEvent::ModelPicked { .. }) {
-                self.busy = self.busy.saturating_sub(1);
-            }
-        }
+        let mut events: Vec<FileEvent> = self.rx.try_iter().collect();
+        self.busy = self.busy.saturating_sub(events.len());
+        events.extend(self.dialogs.poll().into_iter().filter_map(answer_event));
         events
     }
 
+    /// Run file work on its own thread. A panic inside it (a decoder's, say) becomes a
+    /// failure the editor reports, so the "reading or writing a file" spinner always ends.
     fn spawn(&mut self, work: impl FnOnce() -> FileEvent + Send + 'static) {
         self.busy += 1;
         let tx = self.tx.clone();
         let waker = self.waker.clone();
         std::thread::spawn(move || {
-            let _ = tx.send(work());
+            let event = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .unwrap_or_else(|panic| FileEvent::Failed {
+                    message: format!(
+                        "the file could not be read or written: {}",
+                        panic_text(&panic)
+                    ),
+                });
+            let _ = tx.send(event);
             waker();
         });
     }
@@ -131,6 +150,24 @@ impl Files {
         });
     }
 
+    /// Decode one of the bundled sample photos on a worker thread.
+    pub fn load_sample(&mut self, sample: &'static Sample) {
+        self.spawn(
+            move || match photo::from_bytes(sample.bytes, Path::new(sample.name)) {
+                Ok(mut photo) => {
+                    photo.noise = estimate_noise(&photo.rgb);
+                    FileEvent::SampleLoaded {
+                        name: sample.name,
+                        photo: Box::new(photo),
+                    }
+                }
+                Err(e) => FileEvent::Failed {
+                    message: e.to_string(),
+                },
+            },
+        );
+    }
+
     /// Encode and write atomically on a worker thread.
     pub fn save(
         &mut self,
@@ -150,75 +187,29 @@ impl Files {
         );
     }
 
-    /// Show a native dialog on its own thread (it blocks until answered) and send the event
-    /// made from its answer, if any.
-    fn dialog(&self, ask: impl FnOnce() -> Option<FileEvent> + Send + 'static) {
-        if !self.dialogs {
-            return;
-        }
-        let tx = self.tx.clone();
-        let waker = self.waker.clone();
-        std::thread::spawn(move || {
-            if let Some(event) = ask() {
-                let _ = tx.send(event);
-                waker();
-            }
-        });
-    }
-
     /// Ask for a file to open.
     pub fn pick_open(&mut self, purpose: Purpose) {
-        self.dialog(move || {
-            let path = pollster::block_on(
-                rfd::AsyncFileDialog::new()
-                    .add_filter(
-                        "Images",
-                        &["png", "jpg", "jpeg", "webp", "PNG", "JPG", "JPEG", "WEBP"],
-                    )
-                    .pick_file(),
-            )
-            .map(|h| h.path().to_path_buf());
-            Some(FileEvent::Picked {
-                purpose: Some(purpose),
-                save: None,
-                path,
-            })
-        });
+        self.dialogs.ask(Ask::Open(purpose), "", None);
     }
 
     /// Ask for a model file (`.safetensors` with its card beside it).
     pub fn pick_model(&mut self) {
-        self.dialog(|| {
-            let picked = pollster::block_on(
-                rfd::AsyncFileDialog::new()
-                    .add_filter("Model weights", &["safetensors"])
-                    .pick_file(),
-            );
-            picked.map(|h| FileEvent::ModelPicked {
-                path: h.path().to_path_buf(),
-            })
-        });
+        self.dialogs.ask(Ask::Model, "", None);
+    }
+
+    /// Ask for the training photos' folder.
+    pub fn pick_photos_folder(&mut self) {
+        self.dialogs.ask(Ask::PhotosFolder, "", None);
     }
 
     /// Ask where to save.
     pub fn pick_save(&mut self, kind: SaveKind, suggested: &str) {
-        let suggested = suggested.to_string();
-        self.dialog(move || {
-            let path = pollster::block_on(
-                rfd::AsyncFileDialog::new()
-                    .add_filter("PNG", &["png"])
-                    .add_filter("JPEG", &["jpg", "jpeg"])
-                    .add_filter("WebP", &["webp"])
-                    .set_file_name(suggested)
-                    .save_file(),
-            )
-            .map(|h| h.path().to_path_buf());
-            Some(FileEvent::Picked {
-                purpose: None,
-                save: Some(kind),
-                path,
-            })
-        });
+        self.dialogs.ask(Ask::Save(kind), suggested, None);
+    }
+
+    /// Ask where to save, starting in `folder` (e.g. the photo's own).
+    pub fn pick_save_in(&mut self, kind: SaveKind, suggested: &str, folder: Option<PathBuf>) {
+        self.dialogs.ask(Ask::Save(kind), suggested, folder);
     }
 
     /// Remember a file in the recent list (newest first, ten kept).
@@ -244,4 +235,58 @@ pub fn default_config_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
         .map(|d| d.join("bcm-studio"))
+}
+
+/// What a panic said, if it said anything.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown failure".into())
+}
+
+/// The event a dialog's answer makes (a cancelled model or folder choice makes none).
+fn answer_event((ask, path): Answer) -> Option<FileEvent> {
+    match ask {
+        Ask::Open(purpose) => Some(FileEvent::Picked {
+            purpose: Some(purpose),
+            save: None,
+            path,
+        }),
+        Ask::Save(kind) => Some(FileEvent::Picked {
+            purpose: None,
+            save: Some(kind),
+            path,
+        }),
+        Ask::Model => path.map(|path| FileEvent::ModelPicked { path }),
+        Ask::PhotosFolder => path.map(|path| FileEvent::FolderPicked { path }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_file_work_is_reported_and_ends_the_wait() {
+        let waker: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(|| {});
+        let mut files = Files::new(None, DialogMode::Off, waker);
+        files.spawn(|| panic!("decoder exploded"));
+        assert_eq!(files.busy, 1);
+        let start = std::time::Instant::now();
+        let events = loop {
+            let events = files.poll();
+            if !events.is_empty() {
+                break events;
+            }
+            assert!(start.elapsed().as_secs() < 60, "no event after a panic");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(
+            matches!(&events[0], FileEvent::Failed { message } if message.contains("decoder exploded")),
+            "the failure names the cause"
+        );
+        assert_eq!(files.busy, 0, "the spinner stops");
+    }
 }

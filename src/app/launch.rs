@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use eframe::egui_wgpu::{WgpuSetup, WgpuSetupExisting};
 use thiserror::Error;
 
+use super::dialogs::DialogMode;
 use super::editor::{Editor, EditorOptions};
 use super::files::default_config_dir;
 use crate::engine::device::{DeviceChoice, adapters, cpu};
@@ -106,7 +107,7 @@ pub fn run(
             ..Tiling::default()
         },
         config_dir: default_config_dir(),
-        dialogs: true,
+        dialogs: DialogMode::Native,
         open,
         device_note: compute.note,
         runs_dir: PathBuf::from("runs"),

@@ -3,6 +3,7 @@
 
 mod brush;
 mod canvas;
+mod dialogs;
 mod document;
 mod editor;
 mod files;
@@ -10,6 +11,7 @@ mod history;
 mod interpolation;
 mod launch;
 mod restore_panel;
+mod samples;
 mod tasks_panel;
 mod textures;
 mod timeline;
@@ -17,8 +19,9 @@ pub mod training_tab;
 mod view;
 
 pub use brush::{Brush, Tool};
+pub use dialogs::DialogMode;
 pub use document::{Document, Staged};
-pub use editor::{Editor, EditorOptions, Tab};
+pub use editor::{Editor, EditorOptions, SHORTCUTS, Tab};
 pub use files::default_config_dir;
 pub use launch::{LaunchError, run};
 pub use tasks_panel::TaskKind;

@@ -149,18 +149,18 @@ pub fn brush_ui(ui: &mut Ui, canvas: &mut Canvas, actions: &mut Vec<PanelAction>
     ui.heading("Brush");
     ui.horizontal(|ui| {
         ui.selectable_value(&mut canvas.tool, Tool::Paint, "Paint (B)")
-            .on_hover_text("Paint the mask: the area to regenerate.");
+            .on_hover_text("Paint the mask: the area to regenerate. Key: B.");
         ui.selectable_value(&mut canvas.tool, Tool::Erase, "Erase (E)")
-            .on_hover_text("Remove from the mask.");
+            .on_hover_text("Remove from the mask. Key: E.");
         ui.selectable_value(&mut canvas.tool, Tool::Color, "Colour (P)")
-            .on_hover_text("Paint rough colour strokes for an edit (Alt erases them).");
+            .on_hover_text("Paint rough colour strokes for an edit (Alt erases them). Key: P.");
     });
     ui.add(
         egui::Slider::new(&mut canvas.brush.size, 1.0..=600.0)
             .logarithmic(true)
             .text("size ([ ])"),
     )
-    .on_hover_text("Brush diameter in image pixels. [ and ] change it.");
+    .on_hover_text("Brush diameter in image pixels. Keys: [ smaller, ] larger.");
     ui.add(egui::Slider::new(&mut canvas.brush.hardness, 0.0..=1.0).text("hardness"))
         .on_hover_text("1: hard edge. 0: soft from the centre outwards.");
     ui.add(egui::Slider::new(&mut canvas.brush.opacity, 0.05..=1.0).text("opacity"))

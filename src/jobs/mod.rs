@@ -10,4 +10,4 @@ pub mod training;
 mod worker;
 
 pub use job::{Job, JobOutput, ModelSource};
-pub use worker::{Event, JobId, Worker};
+pub use worker::{Event, JobHold, JobId, Worker};

@@ -1,10 +1,11 @@
 //! The worker thread and the handle the editor keeps.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::job::{Job, JobOutput, WorkerState, execute};
 use crate::engine::EngineError;
@@ -36,6 +37,7 @@ impl Event {
 struct Request {
     id: JobId,
     job: Job,
+    hold: Option<Arc<HoldState>>,
 }
 
 type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -45,6 +47,58 @@ struct ThreadMonitor<'a> {
     events: &'a Sender<Event>,
     cancel: &'a AtomicBool,
     waker: &'a Waker,
+    /// Armed for this job: wait at the first cancel check until released or cancelled.
+    hold: Option<Arc<HoldState>>,
+}
+
+/// Where a held job stands; shared by the worker and the [`JobHold`] handle.
+#[derive(Default)]
+struct HoldState {
+    /// (the job has reached the hold, the hold was released)
+    state: Mutex<(bool, bool)>,
+    changed: Condvar,
+}
+
+/// A handle on a job that waits at its first check for cancel (before its first network
+/// evaluation) until [`JobHold::release`] or a cancel. It lets a caller act while a job is
+/// known to be running, whatever the speed of the machine: tests click Cancel on a job that
+/// cannot have finished yet.
+#[derive(Clone)]
+pub struct JobHold {
+    state: Arc<HoldState>,
+}
+
+impl JobHold {
+    /// Whether the held job is waiting at the hold now (or has passed it).
+    pub fn reached(&self) -> bool {
+        self.state.state.lock().is_ok_and(|s| s.0)
+    }
+
+    /// Let the held job go on.
+    pub fn release(&self) {
+        if let Ok(mut s) = self.state.state.lock() {
+            s.1 = true;
+        }
+        self.state.changed.notify_all();
+    }
+}
+
+impl HoldState {
+    /// Wait until released or `cancel` is set; polls `cancel` because the editor sets it
+    /// without knowing of the hold.
+    fn wait(&self, cancel: &AtomicBool) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        s.0 = true;
+        self.changed.notify_all();
+        while !s.1 && !cancel.load(Ordering::Acquire) {
+            match self.changed.wait_timeout(s, Duration::from_millis(2)) {
+                Ok((guard, _)) => s = guard,
+                Err(_) => return,
+            }
+        }
+    }
 }
 
 impl Monitor for ThreadMonitor<'_> {
@@ -56,6 +110,9 @@ impl Monitor for ThreadMonitor<'_> {
         (self.waker)();
     }
     fn cancelled(&self) -> bool {
+        if let Some(hold) = &self.hold {
+            hold.wait(self.cancel);
+        }
         self.cancel.load(Ordering::Relaxed)
     }
 }
@@ -70,6 +127,8 @@ pub struct Worker {
     /// A frame asked for while another job ran: only the newest is kept.
     pending_frame: Option<Job>,
     next_id: JobId,
+    /// Armed by [`Worker::hold_next_job`] for the next job submitted.
+    hold_next: Option<Arc<HoldState>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -87,12 +146,13 @@ impl Worker {
             .spawn(move || {
                 let mut model = model;
                 let mut state = WorkerState::default();
-                for Request { id, job } in req_rx {
+                for Request { id, job, hold } in req_rx {
                     let mut monitor = ThreadMonitor {
                         id,
                         events: &ev_tx,
                         cancel: &cancel_t,
                         waker: &waker,
+                        hold,
                     };
                     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                         execute(job, &mut model, &tiling, &mut state, &mut monitor)
@@ -125,6 +185,7 @@ impl Worker {
             current: None,
             pending_frame: None,
             next_id: 1,
+            hold_next: None,
             thread,
         }
     }
@@ -149,11 +210,20 @@ impl Worker {
         let label = job.label();
         self.cancel.store(false, Ordering::Release);
         self.busy.store(true, Ordering::Release);
+        let hold = self.hold_next.take();
         requests
-            .send(Request { id, job })
+            .send(Request { id, job, hold })
             .map_err(|_| "the worker has stopped".to_string())?;
         self.current = Some((id, label));
         Ok(id)
+    }
+
+    /// Make the next job submitted wait before its first network evaluation until the returned
+    /// handle releases it or the job is cancelled.
+    pub fn hold_next_job(&mut self) -> JobHold {
+        let state = Arc::new(HoldState::default());
+        self.hold_next = Some(state.clone());
+        JobHold { state }
     }
 
     /// Ask the running job to stop at its next step.

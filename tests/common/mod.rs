@@ -89,3 +89,28 @@ pub fn max_abs_diff(a: &Planar, b: &Planar) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Set by `.ci/run`: a test that needs a wgpu adapter fails instead of skipping without one.
+pub const REQUIRE_WGPU: &str = "BCM_REQUIRE_WGPU";
+
+/// What a test that needs a wgpu adapter prints when it skips.
+pub const NO_ADAPTER: &str = "skipped: no Vulkan adapter; install mesa-vulkan-drivers to run it";
+
+/// Whether a test that needs a wgpu adapter (burn's wgpu backend, a rendered snapshot) can run.
+/// Without one it says so in one line on the terminal and the test returns early, so that a
+/// newcomer's `cargo test` passes; with `BCM_REQUIRE_WGPU=1` (CI) it fails instead.
+pub fn wgpu_adapter_or_skip(test: &str) -> Option<bcm_studio::engine::device::SelectedDevice> {
+    use bcm_studio::engine::device::{DeviceChoice, select};
+    use std::io::Write;
+    match select(DeviceChoice::Wgpu) {
+        Ok(device) => Some(device),
+        Err(e) if std::env::var(REQUIRE_WGPU).is_ok_and(|v| v == "1") => {
+            panic!("{test}: no wgpu adapter, and {REQUIRE_WGPU}=1 requires one: {e}")
+        }
+        Err(_) => {
+            // Straight to the terminal: the test harness captures print! of passing tests.
+            let _ = writeln!(std::io::stderr(), "{test}: {NO_ADAPTER}");
+            None
+        }
+    }
+}

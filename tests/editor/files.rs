@@ -10,12 +10,9 @@ fn opening_over_unsaved_work_asks_first() {
     paint(&mut h, &[(20.0, 20.0), (30.0, 25.0)]);
     assert!(h.state().doc.as_ref().unwrap().is_dirty());
     h.state_mut().open_path(d.join("b.png"));
-    let start = Instant::now();
-    while h.query_by_label("Keep the open photo").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(30), "no confirmation");
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for(&mut h, "the confirmation", |h| {
+        h.query_by_label("Keep the open photo").is_some()
+    });
     assert_eq!(
         h.state().doc.as_ref().unwrap().width(),
         64,
@@ -29,10 +26,9 @@ fn opening_over_unsaved_work_asks_first() {
         "the work is still there"
     );
     h.state_mut().open_path(d.join("b.png"));
-    while h.query_by_label("Replace (lose the changes)").is_none() {
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for(&mut h, "the second confirmation", |h| {
+        h.query_by_label("Replace (lose the changes)").is_some()
+    });
     h.get_by_label("Replace (lose the changes)").click();
     h.run_steps(2);
     assert_eq!(h.state().doc.as_ref().unwrap().width(), 80);
@@ -117,5 +113,75 @@ fn a_model_file_named_on_the_command_line_becomes_the_model() {
         "a model file is not opened as a picture"
     );
     assert_eq!(errors_in(h.state()), 0);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Under a desktop without an xdg portal the editor draws its own file browser: a photo opens
+/// through it, Save as writes through it, and each kind of dialog starts where the last ended.
+#[test]
+fn the_built_in_file_browser_opens_and_saves() {
+    let d = tempdir("browser");
+    write_photo(&d.join("a.png"), 64, 48);
+    let config = d.join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    // Where the last Open ended, as an earlier session left it.
+    let folders = serde_json::json!({ "open-photo": d });
+    std::fs::write(config.join("folders.json"), folders.to_string()).unwrap();
+    let mut h = harness_with(
+        d.join("runs"),
+        None,
+        DialogMode::BuiltIn,
+        Some(config.clone()),
+    );
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::O);
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("📂  Open a photo").is_some(),
+        "the browser opens"
+    );
+    h.get_by_label("🗋 a.png").click();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    wait(&mut h, "the photo to open", |e| e.doc.is_some());
+    assert_eq!(h.state().doc.as_ref().unwrap().width(), 64);
+    assert!(
+        h.query_by_label("📂  Open a photo").is_none(),
+        "the browser closed"
+    );
+
+    // Save as starts beside the photo with a new name; the original stays.
+    let before = std::fs::read(d.join("a.png")).unwrap();
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::S);
+    h.run_steps(3);
+    assert!(h.query_by_label("💾  Save the photo").is_some());
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    let saved = d.join("a-edited.png");
+    wait(&mut h, "the save", |_| saved.exists());
+    wait(&mut h, "the saved document", |e| {
+        e.doc.as_ref().unwrap().path.as_deref() == Some(saved.as_path())
+    });
+    assert_eq!(std::fs::read(d.join("a.png")).unwrap(), before);
+    let remembered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(config.join("folders.json")).unwrap()).unwrap();
+    assert_eq!(
+        remembered["save-photo"].as_str().map(PathBuf::from),
+        Some(d.clone()),
+        "{remembered}"
+    );
+
+    // Esc closes the browser and changes nothing.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::O);
+    h.run_steps(3);
+    assert!(h.query_by_label("📂  Open a photo").is_some());
+    h.key_press(egui::Key::Escape);
+    h.run_steps(3);
+    assert!(h.query_by_label("📂  Open a photo").is_none());
+    assert_eq!(
+        h.state().doc.as_ref().unwrap().path.as_deref(),
+        Some(saved.as_path())
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }

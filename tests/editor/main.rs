@@ -6,6 +6,7 @@
 mod common;
 
 mod files;
+mod first_minute;
 mod ladders;
 mod tasks;
 mod training_tab;
@@ -13,7 +14,7 @@ mod training_tab;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bcm_studio::app::{Editor, EditorOptions, Staged, Tab, TaskKind};
+use bcm_studio::app::{DialogMode, Editor, EditorOptions, Staged, Tab, TaskKind};
 use bcm_studio::engine::Tiling;
 use bcm_studio::engine::plan::{Ladders, Op};
 use bcm_studio::engine::planar::Planar;
@@ -34,6 +35,16 @@ fn harness(runs: PathBuf) -> Harness<'static, Editor> {
 
 /// An editor started as `bcm-studio OPEN` starts it.
 fn harness_opening(runs: PathBuf, open: Option<PathBuf>) -> Harness<'static, Editor> {
+    harness_with(runs, open, DialogMode::Off, None)
+}
+
+/// An editor with the given dialogs, remembering its folders in `config_dir`.
+fn harness_with(
+    runs: PathBuf,
+    open: Option<PathBuf>,
+    dialogs: DialogMode,
+    config_dir: Option<PathBuf>,
+) -> Harness<'static, Editor> {
     Harness::builder()
         .with_size([1280.0, 820.0])
         .build_eframe(move |cc| {
@@ -42,8 +53,8 @@ fn harness_opening(runs: PathBuf, open: Option<PathBuf>) -> Harness<'static, Edi
                 EditorOptions {
                     model: common::tiny_model(3),
                     tiling: Tiling::default(),
-                    config_dir: None,
-                    dialogs: false,
+                    config_dir,
+                    dialogs,
                     open,
                     device_note: "CPU (test)".into(),
                     runs_dir: runs,
@@ -52,14 +63,20 @@ fn harness_opening(runs: PathBuf, open: Option<PathBuf>) -> Harness<'static, Edi
         })
 }
 
+/// How long a wait may take before the test gives up: only a net for a hang, never a speed
+/// requirement (a loaded two-core machine runs these many times slower than an idle one).
+const PATIENCE: Duration = Duration::from_secs(900);
+
 /// Step the UI until `done` holds (background threads need real time).
 fn wait(h: &mut Harness<'_, Editor>, what: &str, done: impl Fn(&Editor) -> bool) {
+    wait_for(h, what, |h| done(h.state()));
+}
+
+/// Step the UI until `done` holds of the harness (e.g. a label is shown).
+fn wait_for(h: &mut Harness<'_, Editor>, what: &str, done: impl Fn(&Harness<'_, Editor>) -> bool) {
     let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}"
-        );
+    while !done(h) {
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -44,12 +44,9 @@ fn training_tab_runs_stops_resumes_and_feeds_the_editor() {
     h.run_steps(2);
     // The estimate before starting is measured on warm-up steps.
     h.get_by_label("Measure").click();
-    let start = Instant::now();
-    while h.query_by_label_contains("measured:").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(60), "no estimate");
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(&mut h, "the estimate", |h| {
+        h.query_by_label_contains("measured:").is_some()
+    });
     assert!(h.query_by_label_contains("s/step").is_some());
     h.get_by_label("Start").click();
     h.step();

@@ -1,69 +1,32 @@
-//! Menu, status bar, tool panel, dialogs and keyboard shortcuts.
+//! Menu, status bar, tool panel and the confirmation dialogs.
 
 use super::*;
 
 impl Editor {
-    pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
-        let cmd = Modifiers::COMMAND;
-        let pressed = |s: KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(&s));
-        if pressed(KeyboardShortcut::new(cmd | Modifiers::SHIFT, Key::Z))
-            || pressed(KeyboardShortcut::new(cmd, Key::Y))
-        {
-            self.redo();
-        }
-        if pressed(KeyboardShortcut::new(cmd, Key::Z)) {
-            self.undo();
-        }
-        if pressed(KeyboardShortcut::new(cmd | Modifiers::SHIFT, Key::S)) {
-            self.save_as();
-        }
-        if pressed(KeyboardShortcut::new(cmd, Key::S)) {
-            self.save();
-        }
-        if pressed(KeyboardShortcut::new(cmd, Key::O)) {
-            self.files.pick_open(Purpose::Document);
-        }
-        if pressed(KeyboardShortcut::new(cmd, Key::Enter)) && !self.busy() {
-            self.run_task(self.tasks.kind);
-        }
-        if ctx.memory(|m| m.focused().is_some()) {
-            return; // typing in a field
-        }
-        let key = |k: Key| ctx.input(|i| i.key_pressed(k) && i.modifiers.is_none());
-        if key(Key::B) {
-            self.canvas.tool = crate::app::brush::Tool::Paint;
-        }
-        if key(Key::E) {
-            self.canvas.tool = crate::app::brush::Tool::Erase;
-        }
-        if key(Key::P) {
-            self.canvas.tool = crate::app::brush::Tool::Color;
-        }
-        if key(Key::OpenBracket) {
-            self.canvas.brush.size = (self.canvas.brush.size / 1.15).max(1.0);
-        }
-        if key(Key::CloseBracket) {
-            self.canvas.brush.size = (self.canvas.brush.size * 1.15).min(600.0);
-        }
-        if key(Key::F) {
-            self.canvas.fit();
-        }
-        if key(Key::Num1) {
-            self.canvas.actual_size();
-        }
-        if key(Key::C) {
-            self.canvas.show_before = !self.canvas.show_before;
-        }
-        if key(Key::Enter) && self.doc.as_ref().is_some_and(|d| d.staged.is_some()) {
-            self.accept();
-        }
-        if key(Key::Escape) {
-            if self.busy() {
-                self.cancel_job();
-            } else if self.doc.as_ref().is_some_and(|d| d.staged.is_some()) {
-                self.discard();
+    /// The empty canvas: what to do first, and the bundled photos one click away.
+    pub(super) fn welcome(&mut self, ui: &mut Ui) {
+        ui.vertical_centered(|ui| {
+            ui.add_space((ui.available_height() * 0.3).max(20.0));
+            ui.heading("Open a photo to start");
+            ui.label("File › Open (Ctrl+O), or drop a PNG, JPEG or WebP file on the window.");
+            ui.add_space(8.0);
+            if ui.button("Open a photo…").on_hover_text("Ctrl+O").clicked() {
+                self.files.pick_open(Purpose::Document);
             }
-        }
+            ui.add_space(16.0);
+            ui.label("Or try a sample photo:");
+            for sample in SAMPLES {
+                if ui
+                    .button(format!("Open sample {}", sample.name))
+                    .on_hover_text(sample.about)
+                    .clicked()
+                {
+                    self.files.load_sample(sample);
+                }
+            }
+            ui.add_space(16.0);
+            ui.weak("F1 lists the keyboard shortcuts.");
+        });
     }
 
     pub(super) fn dropped_files(&mut self, ctx: &egui::Context) {
@@ -161,6 +124,11 @@ impl Editor {
                 }
                 ui.checkbox(&mut self.canvas.show_before, "Show before (C)");
             });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard shortcuts  F1").clicked() {
+                    self.show_shortcuts = true;
+                }
+            });
             ui.separator();
             ui.selectable_value(&mut self.tab, Tab::Edit, "Edit");
             ui.selectable_value(&mut self.tab, Tab::Interpolate, "Interpolate");
@@ -210,8 +178,12 @@ impl Editor {
                 ui.spinner();
                 ui.label("reading or writing a file…");
             }
-            self.messages.retain(|m| m.at.elapsed().as_secs() < 12);
-            if let Some(m) = self.messages.last() {
+            // The status bar shows the newest message for a while; the log keeps it.
+            if let Some(m) = self
+                .messages
+                .last()
+                .filter(|m| m.at.elapsed().as_secs() < 12)
+            {
                 let color = if m.error {
                     Color32::from_rgb(255, 110, 110)
                 } else {

@@ -134,18 +134,11 @@ impl Editor {
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
-                    let doc = Document::new(*photo);
-                    let damage = doc.damage;
-                    if self.replace_document(doc) {
-                        self.tasks
-                            .suggest_restore(damage.noise, damage.jpeg_quality);
-                        match damage.describe() {
-                            Some(known) => self.info(format!(
-                                "opened {name} ({known}: restore settings suggested for it)"
-                            )),
-                            None => self.info(format!("opened {name}")),
-                        }
-                    }
+                    self.open_document(Document::new(*photo), name);
+                }
+                FileEvent::SampleLoaded { name, photo } => {
+                    let doc = Document::titled(*photo, Some(name.to_string()));
+                    self.open_document(doc, format!("the sample {name}"));
                 }
                 FileEvent::Loaded {
                     purpose: Purpose::SecondPicture,
@@ -181,6 +174,7 @@ impl Editor {
                 }
                 FileEvent::Failed { message } => self.error(message),
                 FileEvent::ModelPicked { path } => self.load_model(ModelSource::File(path)),
+                FileEvent::FolderPicked { path } => self.training.set_photos_folder(&path),
                 FileEvent::Picked { path: None, .. } => self.pending_save = None,
                 FileEvent::Picked {
                     purpose: Some(purpose),
@@ -193,6 +187,21 @@ impl Editor {
                     ..
                 } => self.save_to(kind, path),
                 FileEvent::Picked { .. } => {}
+            }
+        }
+    }
+
+    /// Open `doc` (asking first over unsaved work) and suggest restore settings for its damage.
+    fn open_document(&mut self, doc: Document, name: String) {
+        let damage = doc.damage;
+        if self.replace_document(doc) {
+            self.tasks
+                .suggest_restore(damage.noise, damage.jpeg_quality);
+            match damage.describe() {
+                Some(known) => self.info(format!(
+                    "opened {name} ({known}: restore settings suggested for it)"
+                )),
+                None => self.info(format!("opened {name}")),
             }
         }
     }

@@ -4,6 +4,9 @@ mod actions;
 mod chrome;
 mod events;
 mod saving;
+mod shortcuts;
+
+pub use shortcuts::SHORTCUTS;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,10 +17,12 @@ use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
 use serde_json::json;
 
 use super::canvas::Canvas;
+use super::dialogs::DialogMode;
 use super::document::{Dirty, Document, LevelView, Staged};
 use super::files::{FileEvent, Files, Purpose, SaveKind};
 use super::history::Layer;
 use super::interpolation::{InterpAction, InterpolationPanel};
+use super::samples::SAMPLES;
 use super::tasks_panel::{self, PanelAction, TaskKind, TaskSettings};
 use super::timeline::{Timeline, TimelineAction};
 use super::training_tab::TrainingTab;
@@ -38,8 +43,8 @@ pub struct EditorOptions {
     pub tiling: Tiling,
     /// Where recent files are remembered (None: nowhere).
     pub config_dir: Option<PathBuf>,
-    /// Native file dialogs (off in tests).
-    pub dialogs: bool,
+    /// Which file dialogs are shown (the desktop's, the built-in browser, or none in tests).
+    pub dialogs: DialogMode,
     /// A photo to open at start.
     pub open: Option<PathBuf>,
     /// One line about the compute device.
@@ -108,6 +113,8 @@ pub struct Editor {
     save_as_requested: bool,
     /// A picture waiting to replace a document with unsaved changes (the user decides).
     pending_document: Option<Document>,
+    /// The keyboard shortcuts overlay is shown (F1).
+    pub show_shortcuts: bool,
 }
 
 impl Editor {
@@ -118,13 +125,7 @@ impl Editor {
         let device = options.model.device.clone();
         let worker = Worker::spawn(options.model, options.tiling, waker.clone());
         let files = Files::new(options.config_dir, options.dialogs, waker.clone());
-        let training = TrainingTab::new(
-            options.runs_dir,
-            device,
-            worker.busy_flag(),
-            waker,
-            options.dialogs,
-        );
+        let training = TrainingTab::new(options.runs_dir, device, worker.busy_flag(), waker);
         let mut editor = Self {
             doc: None,
             canvas: Canvas::default(),
@@ -146,6 +147,7 @@ impl Editor {
             save_quality: 92,
             save_as_requested: false,
             pending_document: None,
+            show_shortcuts: false,
         };
         // A model file named on the command line is loaded like a dropped one.
         if let Some(path) = options.open {
@@ -155,17 +157,22 @@ impl Editor {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.messages.push(Message {
-            text: text.into(),
-            error: false,
-            at: Instant::now(),
-        });
+        self.message(text.into(), false);
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
+        self.message(text.into(), true);
+    }
+
+    /// Add to the message log (the newest ones are kept).
+    fn message(&mut self, text: String, error: bool) {
+        const KEPT: usize = 100;
+        if self.messages.len() >= KEPT {
+            self.messages.remove(0);
+        }
         self.messages.push(Message {
-            text: text.into(),
-            error: true,
+            text,
+            error,
             at: Instant::now(),
         });
     }
@@ -296,6 +303,7 @@ impl Editor {
         }
         self.shortcuts(&ctx);
         self.dropped_files(&ctx);
+        self.files.dialogs.show(&ctx);
 
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
@@ -327,11 +335,7 @@ impl Editor {
                             self.canvas.refresh(doc, d);
                         }
                     }
-                    None => {
-                        ui.centered_and_justified(|ui| {
-                            ui.label("Open a photo: File > Open (Ctrl+O), or drop a file here.");
-                        });
-                    }
+                    None => self.welcome(ui),
                 });
             }
             Tab::Interpolate => {
@@ -350,8 +354,12 @@ impl Editor {
             }
             Tab::Train => {
                 egui::CentralPanel::default_margins().show(ui, |ui| self.training.ui(ui));
+                if self.training.take_folder_request() {
+                    self.files.pick_photos_folder();
+                }
             }
         }
+        self.shortcuts_overlay(&ctx);
         self.close_dialog(&ctx);
         self.replace_dialog(&ctx);
     }

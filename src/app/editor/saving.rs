@@ -75,7 +75,14 @@ impl Editor {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or(name);
+        // Save as starts beside the photo, as a person expects of an editor.
+        let folder = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.path.as_ref())
+            .and_then(|p| p.parent())
+            .map(PathBuf::from);
         self.files
-            .pick_save(SaveKind::Document, &format!("{stem}-edited.png"));
+            .pick_save_in(SaveKind::Document, &format!("{stem}-edited.png"), folder);
     }
 }

@@ -235,20 +235,20 @@ impl TrainingTab {
             .collect()
     }
 
-    /// Ask for the photos folder with the system dialog (answered on another thread).
+    /// Ask for the photos folder: the editor's dialogs answer through
+    /// [`TrainingTab::set_photos_folder`].
     pub(super) fn pick_folder(&mut self) {
-        if !self.dialogs {
-            return;
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waker = self.waker.clone();
-        std::thread::spawn(move || {
-            let folder = pollster::block_on(rfd::AsyncFileDialog::new().pick_folder())
-                .map(|h| h.path().to_path_buf());
-            let _ = tx.send(folder);
-            waker();
-        });
-        self.folder_pick = Some(rx);
+        self.folder_wanted = true;
+    }
+
+    /// Whether the photos folder button was pressed since the last call.
+    pub fn take_folder_request(&mut self) -> bool {
+        std::mem::take(&mut self.folder_wanted)
+    }
+
+    /// The folder chosen for the photos.
+    pub fn set_photos_folder(&mut self, folder: &std::path::Path) {
+        self.form.data = folder.display().to_string();
     }
 
     /// Time two steps of the form's settings (after an untimed one that compiles kernels) on a

@@ -67,9 +67,8 @@ pub struct TrainingTab {
     waker: Arc<dyn Fn() + Send + Sync>,
     pub form: Form,
     pub blend: BlendForm,
-    /// Native dialogs (off in tests).
-    dialogs: bool,
-    folder_pick: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    /// The photos folder button was pressed: the editor shows its folder dialog.
+    folder_wanted: bool,
     runner: Option<TrainingRunner>,
     estimate: Option<std::sync::mpsc::Receiver<Result<Estimate, String>>>,
     estimate_text: Option<String>,
@@ -121,13 +120,11 @@ impl TrainingTab {
         device: Device,
         editor_busy: Arc<AtomicBool>,
         waker: Arc<dyn Fn() + Send + Sync>,
-        dialogs: bool,
     ) -> Self {
         let past = scan_runs(&runs_dir);
         let shipped_model = shipped_file(SHIPPED_MODEL);
         Self {
-            dialogs,
-            folder_pick: None,
+            folder_wanted: false,
             runs_dir,
             device,
             editor_busy,
@@ -257,14 +254,6 @@ impl TrainingTab {
     }
 
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.folder_pick
-            && let Ok(answer) = rx.try_recv()
-        {
-            if let Some(folder) = answer {
-                self.form.data = folder.display().to_string();
-            }
-            self.folder_pick = None;
-        }
         if let Some(rx) = &self.estimate
             && let Ok(result) = rx.try_recv()
         {

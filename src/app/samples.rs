@@ -11,12 +11,12 @@ pub struct Sample {
 pub const SAMPLES: &[Sample] = &[
     Sample {
         name: "life.jpg",
-        about: "a JPEG of a flower: restore it, or paint out a part",
+        about: "a JPEG of a forest stream: restore it, or paint out a stone",
         bytes: include_bytes!("../../assets/samples/life.jpg"),
     },
     Sample {
         name: "seeding.jpg",
-        about: "a JPEG of seedlings: inpaint, edit, invert on the timeline",
+        about: "a JPEG of dandelions at sunset: inpaint, edit, invert on the timeline",
         bytes: include_bytes!("../../assets/samples/seeding.jpg"),
     },
 ];

@@ -1,17 +1,16 @@
 //! Helpers shared by the subcommands: model and device setup, progress on the terminal,
 //! output checks, latent files.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::device::{DeviceChoice, select};
+use bcm_studio::engine::latent_file::{self, LatentFile};
 use bcm_studio::engine::weights;
 use bcm_studio::engine::{Bcm, Monitor, Planar, Progress, Tiling};
 use bcm_studio::photo::{self, Photo, Recipe, SaveOptions};
 use bcm_studio::util::atomic::write_atomic;
-use safetensors::tensor::{Dtype, TensorView};
 
 use super::args::EngineArgs;
 
@@ -230,24 +229,9 @@ pub fn finish_task(
     Ok(())
 }
 
-/// A latent written by `invert`: the tensor plus its level and recipe.
-pub struct LatentFile {
-    pub latent: Planar,
-    pub sigma: f32,
-}
-
+/// Write a latent file (atomically).
 pub fn save_latent(path: &Path, latent: &Planar, sigma: f32, recipe: &Recipe) -> Result<()> {
-    let bytes: Vec<u8> = latent.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let view = TensorView::new(
-        Dtype::F32,
-        vec![latent.channels, latent.height, latent.width],
-        &bytes,
-    )?;
-    let meta = HashMap::from([
-        ("sigma".to_string(), sigma.to_string()),
-        ("recipe".to_string(), recipe.to_json()),
-    ]);
-    let data = safetensors::serialize([("latent", view)], Some(meta))?;
+    let data = latent_file::encode(latent, sigma, recipe.to_json())?;
     write_atomic(path, &data).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
@@ -255,28 +239,7 @@ pub fn save_latent(path: &Path, latent: &Planar, sigma: f32, recipe: &Recipe) ->
 
 pub fn load_latent(path: &Path) -> Result<LatentFile> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
-        .with_context(|| format!("{} is not a latent file", path.display()))?;
-    let sigma: f32 = meta
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("sigma"))
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("{} has no noise level", path.display()))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)?;
-    let t = st
-        .tensor("latent")
-        .with_context(|| format!("{} has no latent tensor", path.display()))?;
-    if t.dtype() != Dtype::F32 || t.shape().len() != 3 {
-        bail!("{}: latent must be f32 C×H×W", path.display());
-    }
-    let data = t
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    let latent = Planar::new(t.shape()[0], t.shape()[1], t.shape()[2], data)?;
-    Ok(LatentFile { latent, sigma })
+    Ok(latent_file::decode(&bytes, &path.display().to_string())?)
 }
 
 /// `out.png` → `out-003.png`.

@@ -5,6 +5,7 @@ pub mod device;
 pub mod error;
 pub mod fill;
 pub mod jpeg;
+pub mod latent_file;
 pub mod mask;
 pub mod merge;
 pub mod model;

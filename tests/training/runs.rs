@@ -107,6 +107,17 @@ fn bad_training_input_is_reported() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("bad.jpg"), "{err}");
+    // Among readable photos, unreadable ones (garbage, a cut-short JPEG) are skipped with a
+    // warning: the run goes on with the rest.
+    photo_folder(&d.join("mixed"), 2);
+    std::fs::write(d.join("mixed/garbage.png"), b"\x89PNG not really").unwrap();
+    std::fs::write(d.join("mixed/notes.jpg"), b"not a jpeg").unwrap();
+    let jpeg = std::fs::read(d.join("mixed/sub/p1.jpg")).unwrap();
+    std::fs::write(d.join("mixed/cut.jpg"), &jpeg[..jpeg.len() / 2]).unwrap();
+    let mut t = Trainer::start(tiny_config(&d.join("mixed")), &d.join("r5"), &device).unwrap();
+    for _ in 0..5 {
+        t.step().expect("bad photos are skipped, not fatal");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -152,6 +152,15 @@ impl UNetConfig {
                 return Err(format!("{name} is {value}; at most {most} is supported"));
             }
         }
+        // Within those bounds the layers could still multiply up to more weights than memory.
+        const MAX_PARAMS: usize = 500_000_000;
+        if self.param_count() > MAX_PARAMS {
+            return Err(format!(
+                "{:.0} M parameters; at most {} M are supported",
+                self.param_count() as f64 / 1e6,
+                MAX_PARAMS / 1_000_000
+            ));
+        }
         if !self.channels.is_multiple_of(2) {
             return Err("channels must be even (sinusoidal embedding)".into());
         }

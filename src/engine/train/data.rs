@@ -105,10 +105,12 @@ pub struct CropSpec {
     pub downscale: u32,
 }
 
-/// Decoded, downscaled photos, loaded on first use.
+/// Decoded, downscaled photos, loaded on first use. A photo that cannot be read is skipped
+/// (with one warning) instead of stopping the run: one bad file among thousands is common.
 #[derive(Default)]
 pub struct PhotoCache {
     images: Mutex<HashMap<PathBuf, Arc<RgbImage>>>,
+    skipped: Mutex<HashMap<PathBuf, String>>,
 }
 
 /// Exact 2×2 (or k×k) box average.
@@ -133,6 +135,52 @@ pub fn area_downscale(img: &RgbImage, k: u32) -> RgbImage {
 }
 
 impl PhotoCache {
+    /// The photo, or None if it cannot be read: it is then skipped from now on, and a warning
+    /// names it and counts the skipped ones.
+    pub fn get_or_skip(
+        &self,
+        path: &Path,
+        downscale: u32,
+    ) -> Result<Option<Arc<RgbImage>>, TrainError> {
+        let poisoned = || TrainError::Data("cache poisoned".into());
+        if self
+            .skipped
+            .lock()
+            .map_err(|_| poisoned())?
+            .contains_key(path)
+        {
+            return Ok(None);
+        }
+        match self.get(path, downscale) {
+            Ok(img) => Ok(Some(img)),
+            Err(e) => {
+                let mut skipped = self.skipped.lock().map_err(|_| poisoned())?;
+                if skipped.insert(path.to_path_buf(), e.to_string()).is_none() {
+                    eprintln!(
+                        "warning: skipping a photo that cannot be read ({} skipped so far): {e}",
+                        skipped.len()
+                    );
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// How many photos were skipped.
+    pub fn skipped(&self) -> usize {
+        self.skipped.lock().map_or(0, |s| s.len())
+    }
+
+    /// Whether every one of `files` was skipped; then the first reason.
+    fn all_skipped(&self, files: &[PathBuf]) -> Option<String> {
+        let skipped = self.skipped.lock().ok()?;
+        if files.iter().all(|f| skipped.contains_key(f)) {
+            files.first().and_then(|f| skipped.get(f).cloned())
+        } else {
+            None
+        }
+    }
+
     pub fn get(&self, path: &Path, downscale: u32) -> Result<Arc<RgbImage>, TrainError> {
         if let Some(img) = self
             .images
@@ -201,7 +249,16 @@ pub fn make_batch(
             )));
         }
         let path = &files[rng.random_range(0..files.len())];
-        let img = cache.get(path, spec.downscale)?;
+        let Some(img) = cache.get_or_skip(path, spec.downscale)? else {
+            if let Some(first) = cache.all_skipped(files) {
+                return Err(TrainError::Data(format!(
+                    "none of the {} photos can be read (the first: {first})",
+                    files.len()
+                )));
+            }
+            attempts -= 1; // a skipped photo is not a failed crop
+            continue;
+        };
         if (img.width() as usize) < p || (img.height() as usize) < p {
             continue;
         }
@@ -237,7 +294,9 @@ pub fn validation_batch(
     let mut data = Vec::new();
     let mut n = 0;
     for path in set.validation.iter().take(max) {
-        let img = cache.get(path, spec.downscale)?;
+        let Some(img) = cache.get_or_skip(path, spec.downscale)? else {
+            continue;
+        };
         if (img.width() as usize) < p || (img.height() as usize) < p {
             continue;
         }

@@ -9,6 +9,7 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     cpu_as_burn_default_device();
+    one_line_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return command_line_error(e),
@@ -25,6 +26,16 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A panic prints one line, and none at all inside a guarded decode (the file's error says
+/// it then).
+fn one_line_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        if !bcm_studio::photo::in_guarded_decode() {
+            eprintln!("internal error: {}", one_line(&info.to_string()));
+        }
+    }));
 }
 
 /// A bad command line is one line on stderr and exit code 2; help and version are printed as
@@ -98,7 +109,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             devices,
             batch,
         }) => cli::bench::run(repeat, &sizes, &preset, &devices, batch),
-        Some(Command::Export { from, out }) => cli::export::run(&from, out),
+        Some(Command::Export { from, out }) => cli::export::run(&from, out, cli.engine.overwrite),
         Some(Command::Merge {
             a,
             b,

@@ -12,7 +12,7 @@ use bcm_studio::engine::weights::{self, ModelCard};
 use burn::tensor::Device;
 
 use super::args::ModelOutput;
-use super::common::check_not_input;
+use super::common::{check_folder, check_not_input};
 
 /// The weights file behind `from`: a model file itself, or a run folder's newest EMA.
 fn model_file(from: &Path) -> Result<PathBuf> {
@@ -25,11 +25,21 @@ fn model_file(from: &Path) -> Result<PathBuf> {
     }
 }
 
-fn check_output(output: &Path) -> Result<()> {
+/// A model output: a .safetensors name in a folder that takes it, and neither it nor the card
+/// beside it one of the input models' files (unless `overwrite`).
+fn check_output(output: &Path, inputs: &[&Path], overwrite: bool) -> Result<()> {
     if output.extension().and_then(|e| e.to_str()) != Some("safetensors") {
         bail!("the output must end in .safetensors");
     }
-    Ok(())
+    check_folder(output)?;
+    let cards: Vec<PathBuf> = inputs.iter().map(|i| weights::card_path(i)).collect();
+    let all: Vec<&Path> = inputs
+        .iter()
+        .copied()
+        .chain(cards.iter().map(PathBuf::as_path))
+        .collect();
+    check_not_input(output, &all, overwrite)?;
+    check_not_input(&weights::card_path(output), &all, overwrite)
 }
 
 /// Save with the output's choices of precision and name.
@@ -49,9 +59,9 @@ fn write(model: &bcm_studio::engine::Bcm, mut card: ModelCard, out: ModelOutput)
     Ok(())
 }
 
-pub fn run(from: &Path, out: ModelOutput) -> Result<()> {
+pub fn run(from: &Path, out: ModelOutput, overwrite: bool) -> Result<()> {
     let source = model_file(from)?;
-    check_output(&out.output)?;
+    check_output(&out.output, &[&source], overwrite)?;
     let (model, mut card) = weights::load_with_card(&source, &Device::flex())?;
     if from.is_dir() {
         // The run's own settings, newest (a resume may have changed them since the
@@ -70,7 +80,6 @@ pub fn merge(
     overwrite: bool,
 ) -> Result<()> {
     let output = out.output.as_path();
-    check_output(output)?;
     let given: Vec<&Path> = [Some(a_given), Some(b_given), c_given]
         .into_iter()
         .flatten()
@@ -80,7 +89,7 @@ pub fn merge(
         .map(|g| model_file(g))
         .collect::<Result<Vec<_>>>()?;
     let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    check_not_input(output, &inputs, overwrite)?;
+    check_output(output, &inputs, overwrite)?;
     let device = Device::flex();
     let mut models = files
         .iter()

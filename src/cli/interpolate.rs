@@ -8,8 +8,9 @@ use bcm_studio::photo::{self, Recipe};
 use image::GenericImage;
 use serde_json::json;
 
-use super::common::{Session, TerminalProgress, check_output, numbered, write_result};
+use super::common::{Session, TerminalProgress, check_output, numbered};
 use bcm_studio::engine::Plan;
+use bcm_studio::util::atomic::write_atomic;
 
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -111,15 +112,28 @@ pub fn run(
         )?;
         eprintln!("wrote {}", output.display());
     } else {
+        // Every frame is encoded before the first is written, and a failed write takes the
+        // frames written before it away again: the frames come as a set or not at all.
+        let format = photo::OutputFormat::from_path(output)?;
+        let mut encoded = Vec::new();
         for (k, img) in images.iter().enumerate() {
-            write_result(
-                session,
-                &numbered(output, k),
-                img,
-                Some(&a),
-                None,
-                &recipe(Some(alphas[k])),
+            let composed = photo::compose(img, Some(&a.original), None);
+            let bytes = photo::encode(
+                &composed,
+                format,
+                Some(&recipe(Some(alphas[k]))),
+                session.save_options(),
             )?;
+            encoded.push((numbered(output, k), bytes));
+        }
+        for (k, (path, bytes)) in encoded.iter().enumerate() {
+            if let Err(e) = write_atomic(path, bytes) {
+                for (written, _) in &encoded[..k] {
+                    let _ = std::fs::remove_file(written);
+                }
+                return Err(e).with_context(|| format!("writing {}", path.display()));
+            }
+            eprintln!("wrote {}", path.display());
         }
     }
     eprintln!(

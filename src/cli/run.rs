@@ -178,7 +178,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             check_output(&output, &[&input, &mask], &session.args)?;
             let photo = session.load_photo(&input)?;
             let m = photo::load_mask(&mask, photo.width(), photo.height())?;
-            let levels = parse_levels(&levels)?;
+            let levels = bcm_studio::engine::plan::parse_levels(&levels)?;
             let renoise = match renoise.as_str() {
                 "fresh" => Renoise::Fresh,
                 "invert" => Renoise::Invert,
@@ -325,16 +325,6 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn parse_levels(text: &str) -> Result<Vec<f32>> {
-    text.split(|c: char| c == ',' || c == '>' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<f32>()
-                .with_context(|| format!("'{t}' is not a noise level"))
-        })
-        .collect()
 }
 
 /// The photo with the strokes alpha-composited over it, and the strokes' coverage as a mask.

@@ -90,7 +90,24 @@ fn hms(seconds: f64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// Train; a new run that fails before its first checkpoint leaves no folder behind (a run
+/// folder with a config and a log but nothing trained would only be resumed into an error).
 pub fn run(command: Command, device: &Device) -> Result<()> {
+    let Command::Train { out, resume, .. } = &command else {
+        bail!("not a train command");
+    };
+    let (out, new_folder) = (out.clone(), !*resume && !out.exists());
+    let result = run_in(command, device);
+    if result.is_err()
+        && new_folder
+        && bcm_studio::engine::train::checkpoint::latest(&out).is_none()
+    {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    result
+}
+
+fn run_in(command: Command, device: &Device) -> Result<()> {
     let Command::Train {
         data,
         preset,

@@ -92,10 +92,30 @@ pub fn weights_to_bytes(model: &Bcm, half: bool) -> Result<Vec<u8>> {
         .map_err(|e| EngineError::Weights(format!("serialising: {e}")))
 }
 
-/// Save weights and card atomically.
+/// Written into a card beside its fields: the digest of the weights it was saved with. Each
+/// file is written atomically but the two are two renames, so a save cut between them would
+/// leave new weights with an old card; the digest lets that pair be refused.
+const DIGEST_KEY: &str = "weights_digest";
+
+/// FNV-1a over the weights' bytes: a check that the files belong together, not security.
+fn digest(bytes: &[u8]) -> String {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("fnv1a64:{h:016x}")
+}
+
+/// Save weights and card, each atomically, the card recording the weights' digest.
 pub fn save(model: &Bcm, card: &ModelCard, weights_path: &Path) -> Result<()> {
     let bytes = weights_to_bytes(model, card.half_precision)?;
-    let json = serde_json::to_vec_pretty(card).map_err(|e| EngineError::Config(e.to_string()))?;
+    let config_err = |e: serde_json::Error| EngineError::Config(e.to_string());
+    // Through text, not `to_value`: that widens f32 fields to f64 digits (0.1 → 0.10000000149…).
+    let text = serde_json::to_vec(card).map_err(config_err)?;
+    let mut value: serde_json::Value = serde_json::from_slice(&text).map_err(config_err)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert(DIGEST_KEY.into(), digest(&bytes).into());
+    }
+    let json = serde_json::to_vec_pretty(&value).map_err(config_err)?;
     write_atomic(weights_path, &bytes)
         .map_err(|e| EngineError::io(weights_path.display().to_string(), e))?;
     let cp = card_path(weights_path);
@@ -200,6 +220,18 @@ pub fn load_with_card(weights_path: &Path, device: &Device) -> Result<(Bcm, Mode
     let card = read_card(weights_path)?;
     let bytes = std::fs::read(weights_path)
         .map_err(|e| EngineError::io(format!("model weights {}", weights_path.display()), e))?;
+    let cp = card_path(weights_path);
+    let recorded = std::fs::read(&cp)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|v| v.get(DIGEST_KEY)?.as_str().map(String::from));
+    if recorded.is_some_and(|d| d != digest(&bytes)) {
+        return Err(EngineError::Weights(format!(
+            "{} was saved with other weights than {} (was a save interrupted?); save the model again",
+            cp.display(),
+            weights_path.display()
+        )));
+    }
     let model = from_bytes(&card, bytes, &weights_path.display().to_string(), device)?;
     Ok((model, card))
 }

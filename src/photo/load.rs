@@ -5,6 +5,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use super::budget::{BYTES_PER_PIXEL, default_pixel_limit, describe_size};
 use super::error::PhotoError;
+use super::guard::guarded;
 use super::jpeg_end::jpeg_is_complete;
 use crate::engine::jpeg::{JpegTables, is_jpeg};
 use crate::engine::{Mask, Planar};
@@ -137,7 +138,13 @@ pub fn decode_limited(
                 .into(),
         });
     }
-    let decoder = reader.into_decoder().map_err(decode_error)?;
+    let decoder_failed = |message: String| PhotoError::Decode {
+        path: origin.into(),
+        message: format!("the decoder failed on this file ({message})"),
+    };
+    let decoder = guarded(|| reader.into_decoder())
+        .map_err(decoder_failed)?
+        .map_err(decode_error)?;
     let (w, h) = decoder.dimensions();
     if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > max_pixels {
         return Err(PhotoError::TooLarge(format!(
@@ -149,7 +156,9 @@ pub fn decode_limited(
             BYTES_PER_PIXEL,
         )));
     }
-    DynamicImage::from_decoder(decoder).map_err(decode_error)
+    guarded(|| DynamicImage::from_decoder(decoder))
+        .map_err(decoder_failed)?
+        .map_err(decode_error)
 }
 
 pub fn load(path: &Path) -> Result<Photo, PhotoError> {

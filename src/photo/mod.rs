@@ -5,6 +5,7 @@
 mod budget;
 mod composite;
 mod error;
+mod guard;
 mod jpeg_end;
 mod load;
 mod recipe;
@@ -13,6 +14,7 @@ mod save;
 pub use budget::{available_memory, default_pixel_limit, pixel_budget};
 pub use composite::compose;
 pub use error::PhotoError;
+pub use guard::in_guarded_decode;
 pub use load::{
     Photo, converts_exactly, decode, decode_limited, from_bytes, load, load_limited, load_mask,
     mask_from_image, matches_decoded, planar_from_image,

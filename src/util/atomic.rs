@@ -16,6 +16,7 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut fs::File) -> io::Result<()>,
 ) -> io::Result<()> {
+    remove_stale_temps(path);
     let tmp = temp_path(path);
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
@@ -27,6 +28,46 @@ pub fn write_atomic_with(
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Remove the temporary files that writes of `path` by processes no longer running left
+/// behind (a kill between creating one and renaming it).
+fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| pid != std::process::id() && !process_runs(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id runs (Linux: it has a /proc entry; elsewhere assume so,
+/// which only keeps a stale file).
+fn process_runs(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }
 
 /// A temporary name beside `path`, unique to this process and this write: two saves of one
@@ -62,6 +103,24 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
         assert_eq!(leftovers.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_temporary_file_of_a_killed_writer_is_removed_by_the_next_write() {
+        let dir = std::env::temp_dir().join(format!("bcm-atomic-stale-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.png");
+        // No process has pid 0x7fff_fff0 (pid_max is far lower); another file's temp stays.
+        fs::write(dir.join(".out.png.2147483632.0.tmp"), b"half").unwrap();
+        fs::write(dir.join(".other.png.2147483632.0.tmp"), b"half").unwrap();
+        write_atomic(&target, b"whole").unwrap();
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".other.png.2147483632.0.tmp", "out.png"]);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -151,6 +151,13 @@ fn every_refusal_is_one_line() {
     std::fs::write(&half, &jpeg[..jpeg.len() / 2]).unwrap();
     let e = one_line(&["restore", &half.display().to_string(), "-o", &o], 1);
     assert!(e.contains("cut short"), "{e}");
+    // A file that once made the PNG decoder panic (found by the fuzz harness): refused.
+    let crash = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fuzz/seeds/images/crash-short-palette.png"
+    );
+    let e = one_line(&["restore", crash, "-o", &o], 1);
+    assert!(e.contains("decoder failed"), "{e}");
     assert!(!d.join("out.png").exists(), "nothing was written");
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -284,5 +291,50 @@ fn a_photo_beyond_the_pixel_budget_is_refused_before_decoding() {
     assert!(e.contains("positive"), "{e}");
     assert!(!d.join("out.png").exists());
     ok(&["restore", &s, "-o", &o, "--max-megapixels", "1"]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A new training run that fails before its first checkpoint leaves no run folder (no config
+/// or log to resume into an error); a folder that was there before is left alone.
+#[test]
+fn a_failed_new_run_leaves_no_folder() {
+    let d = tempdir("failed-run");
+    std::fs::create_dir_all(d.join("small")).unwrap();
+    for k in 0..3u8 {
+        // Smaller than any training crop: the first step fails.
+        save(&photo(20, 20), &d.join(format!("small/{k}.png")));
+    }
+    let run = d.join("run");
+    let e = fails(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--data",
+        &d.join("small").display().to_string(),
+        "--out",
+        &run.display().to_string(),
+        "--steps",
+        "5",
+    ]);
+    assert!(e.contains("at least"), "{e}");
+    assert!(
+        !run.exists(),
+        "the failed run left {:?}",
+        std::fs::read_dir(&run).map(|r| r.count())
+    );
+    std::fs::create_dir_all(d.join("mine")).unwrap();
+    std::fs::write(d.join("mine/notes.txt"), b"keep").unwrap();
+    fails(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--data",
+        &d.join("small").display().to_string(),
+        "--out",
+        &d.join("mine").display().to_string(),
+        "--steps",
+        "5",
+    ]);
+    assert_eq!(std::fs::read(d.join("mine/notes.txt")).unwrap(), b"keep");
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -2,6 +2,7 @@
 //! and merging. Shared helpers live here.
 
 mod bad_input;
+mod faults;
 mod merge;
 mod subcommands;
 mod training;

@@ -86,6 +86,20 @@ fn weights_roundtrip_and_bad_files_give_errors() {
         std::fs::metadata(&half).unwrap().len() < std::fs::metadata(&path).unwrap().len() * 6 / 10
     );
 
+    // New weights beside the card of older ones (a save cut between its two files): refused.
+    let pair = dir.join("pair.safetensors");
+    weights::save(&model, &card, &pair).unwrap();
+    let other_weights = Bcm::random(model.config.clone(), 99, &Device::flex()).unwrap();
+    std::fs::write(
+        &pair,
+        weights::weights_to_bytes(&other_weights, false).unwrap(),
+    )
+    .unwrap();
+    let err = weights::load(&pair, &Device::flex()).unwrap_err();
+    assert!(err.to_string().contains("interrupted"), "{err}");
+    weights::save(&other_weights, &card, &pair).unwrap();
+    weights::load(&pair, &Device::flex()).expect("a pair saved together loads");
+
     // A config that does not match the tensors.
     let other = ModelCard::new(
         "wrong",

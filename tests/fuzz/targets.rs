@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use bcm_studio::engine::jpeg::JpegTables;
-use bcm_studio::engine::plan::Plan;
+use bcm_studio::engine::plan::{Plan, parse_levels};
 use bcm_studio::engine::train::{checkpoint, run_config};
 use bcm_studio::engine::{latent_file, weights};
 use bcm_studio::photo;
@@ -75,8 +75,9 @@ pub fn recipe(bytes: &[u8]) -> bool {
 
 pub fn schedule(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
+    let levels = parse_levels(&text).is_ok();
     let Ok(plan) = text.parse::<Plan>() else {
-        return false;
+        return levels;
     };
     if plan.validate().is_err() {
         return false;

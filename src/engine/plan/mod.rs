@@ -248,6 +248,18 @@ impl fmt::Display for Plan {
     }
 }
 
+/// Noise levels written as "2, 0.6, 0.2" (commas, `>` or spaces between them), as `inpaint
+/// --levels` takes them.
+pub fn parse_levels(text: &str) -> Result<Vec<f32>> {
+    text.split(|c: char| c == ',' || c == '>' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<f32>()
+                .map_err(|_| EngineError::Parameter(format!("'{t}' is not a noise level")))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,16 +81,22 @@ pub fn save(
     Ok(dir)
 }
 
-/// Remove all but the newest `keep` checkpoints.
+/// Remove all but the newest `keep` checkpoints, and the partial ones a killed run left.
 fn prune(root: &Path, keep: usize) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
-    let mut names: Vec<String> = entries
+    let all: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("step-"))
         .collect();
+    for partial in all
+        .iter()
+        .filter(|n| n.starts_with(".step-") && n.ends_with(".partial"))
+    {
+        let _ = std::fs::remove_dir_all(root.join(partial));
+    }
+    let mut names: Vec<String> = all.into_iter().filter(|n| n.starts_with("step-")).collect();
     names.sort();
     let excess = names.len().saturating_sub(keep);
     for n in names.into_iter().take(excess) {

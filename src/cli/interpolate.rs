@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::common::{Session, TerminalProgress, check_output, numbered};
 use bcm_studio::engine::Plan;
-use bcm_studio::util::atomic::write_atomic;
+use bcm_studio::util::atomic::write_set;
 
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -126,13 +126,10 @@ pub fn run(
             )?;
             encoded.push((numbered(output, k), bytes));
         }
-        for (k, (path, bytes)) in encoded.iter().enumerate() {
-            if let Err(e) = write_atomic(path, bytes) {
-                for (written, _) in &encoded[..k] {
-                    let _ = std::fs::remove_file(written);
-                }
-                return Err(e).with_context(|| format!("writing {}", path.display()));
-            }
+        write_set(&encoded).map_err(|(path, e)| {
+            anyhow::Error::new(e).context(format!("writing {}", path.display()))
+        })?;
+        for (path, _) in &encoded {
             eprintln!("wrote {}", path.display());
         }
     }

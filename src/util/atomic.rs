@@ -30,6 +30,21 @@ pub fn write_atomic_with(
     result
 }
 
+/// Write several files as a set: each atomically, and if one fails, the ones written before
+/// it are removed again, so a failure leaves none of the set (the first error is returned
+/// with the path it concerns).
+pub fn write_set(files: &[(PathBuf, Vec<u8>)]) -> Result<(), (PathBuf, io::Error)> {
+    for (k, (path, bytes)) in files.iter().enumerate() {
+        if let Err(e) = write_atomic(path, bytes) {
+            for (written, _) in &files[..k] {
+                let _ = fs::remove_file(written);
+            }
+            return Err((path.clone(), e));
+        }
+    }
+    Ok(())
+}
+
 /// Remove the temporary files that writes of `path` by processes no longer running left
 /// behind (a kill between creating one and renaming it).
 fn remove_stale_temps(path: &Path) {
@@ -103,6 +118,31 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
         assert_eq!(leftovers.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_set_is_written_whole_or_not_at_all() {
+        let dir = std::env::temp_dir().join(format!("bcm-atomic-set-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let ok: Vec<(PathBuf, Vec<u8>)> = (0..3)
+            .map(|k| (dir.join(format!("f-{k:03}.png")), vec![k as u8; 10]))
+            .collect();
+        write_set(&ok).unwrap();
+        assert!(ok.iter().all(|(p, b)| fs::read(p).unwrap() == *b));
+        for (p, _) in &ok {
+            fs::remove_file(p).unwrap();
+        }
+        // The third frame cannot be written (its folder is missing): the first two go again.
+        let mut failing = ok.clone();
+        failing[2].0 = dir.join("missing").join("f-002.png");
+        let (path, _) = write_set(&failing).unwrap_err();
+        assert_eq!(path, failing[2].0);
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            0,
+            "nothing of the set is left"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -215,6 +215,21 @@ fn no_output_overwrites_an_input() {
         &p("a.png"),
     ]);
     assert!(e.contains("a-000.png") && e.contains("input"), "{e}");
+    // A model exported or blended over its own source.
+    let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz/seeds/model");
+    for f in ["m.safetensors", "m.json"] {
+        std::fs::copy(format!("{seeds}/{f}"), d.join(f)).unwrap();
+    }
+    let model = std::fs::read(d.join("m.safetensors")).unwrap();
+    let e = fails(&[
+        "export",
+        "--from",
+        &p("m.safetensors"),
+        "-o",
+        &p("m.safetensors"),
+    ]);
+    assert!(e.contains("input"), "{e}");
+    assert_eq!(std::fs::read(d.join("m.safetensors")).unwrap(), model);
     let e = fails(&["restore", &p("in.png"), "-o", &p("no-such-folder/out.png")]);
     assert!(e.contains("does not exist"), "{e}");
     for (name, bytes) in kept {
@@ -237,20 +252,6 @@ fn no_output_overwrites_an_input() {
 /// The start of a PNG that says it is `w`×`h` grey pixels: enough for a decoder to read the
 /// size, far too little to hold the pixels.
 fn png_header(w: u32, h: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
     let mut ihdr = b"IHDR".to_vec();
     ihdr.extend_from_slice(&w.to_be_bytes());
     ihdr.extend_from_slice(&h.to_be_bytes());
@@ -261,7 +262,7 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
     for chunk in [ihdr, idat] {
         png.extend_from_slice(&(chunk.len() as u32 - 4).to_be_bytes());
         png.extend_from_slice(&chunk);
-        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        png.extend_from_slice(&common::png_crc32(&chunk).to_be_bytes());
     }
     png
 }

@@ -2,6 +2,8 @@
 //! and merging. Shared helpers live here.
 
 mod bad_input;
+#[path = "../common/mod.rs"]
+mod common;
 mod faults;
 mod merge;
 mod subcommands;

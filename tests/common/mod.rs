@@ -114,3 +114,19 @@ pub fn wgpu_adapter_or_skip(test: &str) -> Option<bcm_studio::engine::device::Se
         }
     }
 }
+
+/// The CRC-32 of a PNG chunk (its type and data), for tests that build or repair PNG files.
+pub fn png_crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -7,6 +7,8 @@
 //! `BCM_FUZZ_SEED` changes the draw. A crashing input is written to the temporary folder and
 //! named in the failure, so it can be replayed.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod mutate;
 mod seeds;
 mod targets;

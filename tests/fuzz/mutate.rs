@@ -138,24 +138,9 @@ pub fn fix_png_crcs(mut png: Vec<u8>) -> Vec<u8> {
         let Some(end) = at.checked_add(8 + len).filter(|&e| e + 4 <= png.len()) else {
             break;
         };
-        let crc = crc32(&png[at + 4..end]);
+        let crc = crate::common::png_crc32(&png[at + 4..end]);
         png[end..end + 4].copy_from_slice(&crc.to_be_bytes());
         at = end + 4;
     }
     png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

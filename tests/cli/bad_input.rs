@@ -339,3 +339,63 @@ fn a_failed_new_run_leaves_no_folder() {
     assert_eq!(std::fs::read(d.join("mine/notes.txt")).unwrap(), b"keep");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Every subcommand that reads files, asked to write over each of its inputs: refused, and no
+/// input changes (without --overwrite).
+#[test]
+fn no_subcommand_writes_over_an_input() {
+    let d = tempdir("every-input");
+    let p = |name: &str| d.join(name).display().to_string();
+    for name in ["in.png", "m.png", "s.png", "a.png", "b.png", "f-000.png"] {
+        save(&photo(32, 32), &d.join(name));
+    }
+    ok(&["invert", &p("in.png"), "-o", &p("lat.safetensors")]);
+    let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz/seeds/model");
+    for m in ["m1", "m2"] {
+        for ext in ["safetensors", "json"] {
+            std::fs::copy(format!("{seeds}/m.{ext}"), d.join(format!("{m}.{ext}"))).unwrap();
+        }
+    }
+    let inputs: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    let (i, m, s, a, b) = (p("in.png"), p("m.png"), p("s.png"), p("a.png"), p("b.png"));
+    let (lat, m1, m2) = (
+        p("lat.safetensors"),
+        p("m1.safetensors"),
+        p("m2.safetensors"),
+    );
+    let (f0, f) = (p("f-000.png"), p("f.png"));
+    let attempts: Vec<Vec<&str>> = vec![
+        vec!["reconstruct", &i, "-o", &i],
+        vec!["restore", &i, "-o", &i],
+        vec!["inpaint", &i, "--mask", &m, "-o", &m],
+        vec!["inpaint", &i, "--mask", &m, "-o", &i],
+        vec!["edit", &i, "--strokes", &s, "-o", &s],
+        vec!["edit", &i, "--strokes", &s, "--mask", &m, "-o", &m],
+        vec!["invert", &i, "-o", &lat, "--preview", &i],
+        vec!["generate", "--from", &lat, "-o", &lat],
+        vec!["interpolate", &a, &b, "--strip", "-o", &b],
+        // Its numbered frames f-000.png, f-001.png: the first is an input.
+        vec!["interpolate", &f0, &b, "--frames", "2", "-o", &f],
+        vec!["export", "--from", &m1, "-o", &m1],
+        vec!["merge", &m1, &m2, "-o", &m2],
+    ];
+    for args in &attempts {
+        fails(args);
+        for (path, bytes) in &inputs {
+            assert_eq!(
+                &std::fs::read(path).unwrap(),
+                bytes,
+                "{args:?} changed {}",
+                path.display()
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -11,6 +11,7 @@ use super::samples::Sample;
 use crate::engine::noise_level::estimate_noise;
 use crate::photo::{self, Photo, Recipe, SaveOptions};
 use crate::util::atomic::write_atomic;
+use crate::util::panic::panic_text;
 
 /// What a file operation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,7 +123,7 @@ impl Files {
                 .unwrap_or_else(|panic| FileEvent::Failed {
                     message: format!(
                         "the file could not be read or written: {}",
-                        panic_text(&panic)
+                        panic_text(panic.as_ref())
                     ),
                 });
             let _ = tx.send(event);
@@ -235,15 +236,6 @@ pub fn default_config_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
         .map(|d| d.join("bcm-studio"))
-}
-
-/// What a panic said, if it said anything.
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "unknown failure".into())
 }
 
 /// The event a dialog's answer makes (a cancelled model or folder choice makes none).

@@ -8,7 +8,7 @@ use bcm_studio::photo::{self, Recipe};
 use image::GenericImage;
 use serde_json::json;
 
-use super::common::{Session, TerminalProgress, check_output, numbered};
+use super::common::{Session, TerminalProgress, check_not_input, check_output, numbered};
 use bcm_studio::engine::Plan;
 use bcm_studio::util::atomic::write_set;
 
@@ -33,9 +33,15 @@ pub fn run(
     if strip {
         check_output(output, &[first, second], &session.args)?;
     } else {
-        // Every numbered frame is an output: none may be an input (a-000.png, say).
-        for k in 0..frames {
-            check_output(&numbered(output, k), &[first, second], &session.args)?;
+        // Every numbered frame is an output: none may be an input (a-000.png, say). They
+        // share one folder and format, checked once.
+        check_output(&numbered(output, 0), &[first, second], &session.args)?;
+        for k in 1..frames {
+            check_not_input(
+                &numbered(output, k),
+                &[first, second],
+                session.args.overwrite,
+            )?;
         }
     }
     let a = session.load_photo(first)?;

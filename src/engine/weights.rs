@@ -204,10 +204,15 @@ fn summarise(list: &[String], what: &str) -> String {
 
 /// The card `x.json` of the weights `x.safetensors`, read and checked.
 pub fn read_card(weights_path: &Path) -> Result<ModelCard> {
+    Ok(read_card_text(weights_path)?.0)
+}
+
+/// The card and the text it was parsed from (which also holds the weights' digest).
+fn read_card_text(weights_path: &Path) -> Result<(ModelCard, Vec<u8>)> {
     let cp = card_path(weights_path);
     let json = std::fs::read(&cp)
         .map_err(|e| EngineError::io(format!("model card {}", cp.display()), e))?;
-    parse_card(&json, &cp.display().to_string())
+    Ok((parse_card(&json, &cp.display().to_string())?, json))
 }
 
 /// Load `x.safetensors` with its card `x.json`.
@@ -217,13 +222,12 @@ pub fn load(weights_path: &Path, device: &Device) -> Result<Bcm> {
 
 /// [`load`], also giving back the card (for what the model does not carry, e.g. its steps).
 pub fn load_with_card(weights_path: &Path, device: &Device) -> Result<(Bcm, ModelCard)> {
-    let card = read_card(weights_path)?;
+    let (card, json) = read_card_text(weights_path)?;
+    let cp = card_path(weights_path);
     let bytes = std::fs::read(weights_path)
         .map_err(|e| EngineError::io(format!("model weights {}", weights_path.display()), e))?;
-    let cp = card_path(weights_path);
-    let recorded = std::fs::read(&cp)
+    let recorded = serde_json::from_slice::<serde_json::Value>(&json)
         .ok()
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
         .and_then(|v| v.get(DIGEST_KEY)?.as_str().map(String::from));
     if recorded.is_some_and(|d| d != digest(&bytes)) {
         return Err(EngineError::Weights(format!(

@@ -11,6 +11,7 @@ use super::job::{Job, JobOutput, WorkerState, execute};
 use crate::engine::EngineError;
 use crate::engine::model::Bcm;
 use crate::engine::sampler::{Monitor, Progress, Tiling};
+use crate::util::panic::panic_text;
 
 pub type JobId = u64;
 
@@ -277,10 +278,5 @@ impl Drop for Worker {
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    let text = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "unknown failure".into());
-    format!("the engine failed: {text}")
+    format!("the engine failed: {}", panic_text(panic.as_ref()))
 }

@@ -5,6 +5,8 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::util::panic::panic_text;
+
 thread_local! {
     static GUARDED: Cell<bool> = const { Cell::new(false) };
 }
@@ -20,13 +22,7 @@ pub fn guarded<T>(decode: impl FnOnce() -> T) -> Result<T, String> {
     let outer = GUARDED.with(|g| g.replace(true));
     let result = catch_unwind(AssertUnwindSafe(decode));
     GUARDED.with(|g| g.set(outer));
-    result.map_err(|panic| {
-        panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown failure".into())
-    })
+    result.map_err(|panic| panic_text(panic.as_ref()))
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
 //! Small helpers shared by the engine, the CLI and the editor.
 
 pub mod atomic;
+pub mod panic;

@@ -20,6 +20,10 @@ fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
 fn spawn(args: &[&str], stderr: &Path) -> Child {
     bin()
         .args(args)
@@ -169,10 +173,7 @@ fn a_killed_model_export_leaves_a_pair_that_loads_or_is_refused() {
     ];
     ok(&train);
     let export = |name: &str, half: bool| -> Vec<String> {
-        let mut a: Vec<String> = ["export", "--from", &p("run"), "-o", &p("m.safetensors")]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut a: Vec<String> = owned(&["export", "--from", &p("run"), "-o", &p("m.safetensors")]);
         a.extend(["--name".to_string(), name.to_string()]);
         if half {
             a.push("--half".into());
@@ -271,17 +272,14 @@ fn a_killed_training_run_resumes_from_its_last_checkpoint() {
         state["step"].as_u64().unwrap()
     };
     let resume = |until: u64| -> Vec<String> {
-        [
+        owned(&[
             "train",
             "--resume",
             "--out",
             &run_path,
             "--steps",
             &until.to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        ])
     };
     let whole = timed(&strs(&resume(latest_step() + 3)));
     let mut killer = Killer::new(3, whole);

@@ -8,12 +8,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui_file::{FileDialog, State};
 
+use native::{
+    NATIVE_UNAVAILABLE, NATIVE_UNKNOWN, NATIVE_WORKS, NativeOutcome, classify, session_bus_exists,
+};
+
 use super::files::{Purpose, SaveKind};
 use crate::util::atomic::write_atomic;
+
+mod native;
 
 /// Which dialogs the editor shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,41 +95,6 @@ fn has_extension(name: &Path, extensions: &[&str]) -> bool {
 
 /// A dialog's answer: what was asked, and the path chosen (None: cancelled).
 pub type Answer = (Ask, Option<PathBuf>);
-
-/// What the desktop's dialog told us about itself.
-const NATIVE_UNKNOWN: u8 = 0;
-const NATIVE_WORKS: u8 = 1;
-const NATIVE_UNAVAILABLE: u8 = 2;
-
-/// A "nothing chosen" sooner than this is the portal failing, not a person cancelling.
-const NO_PERSON_ANSWERS_THIS_FAST: Duration = Duration::from_millis(400);
-
-/// How one answer of the desktop's dialog reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NativeOutcome {
-    Picked(PathBuf),
-    Cancelled,
-    /// No dialog was shown: use the built-in browser.
-    Unavailable,
-}
-
-/// Read the desktop dialog's answer: an empty one that came back at once, from a desktop whose
-/// dialog has never worked in this session, means there is no dialog.
-pub fn classify(answer: Option<PathBuf>, took: Duration, worked_before: bool) -> NativeOutcome {
-    match answer {
-        Some(path) => NativeOutcome::Picked(path),
-        None if !worked_before && took < NO_PERSON_ANSWERS_THIS_FAST => NativeOutcome::Unavailable,
-        None => NativeOutcome::Cancelled,
-    }
-}
-
-/// Whether the desktop can have a portal at all: rfd reaches it over the D-Bus session bus.
-fn session_bus_exists() -> bool {
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty()) {
-        return true;
-    }
-    std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists())
-}
 
 /// One dialog to show.
 #[derive(Debug, Clone)]
@@ -365,21 +336,6 @@ impl Dialogs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_empty_answer_at_once_means_no_dialog() {
-        let quick = Duration::from_millis(20);
-        let slow = Duration::from_secs(3);
-        assert_eq!(classify(None, quick, false), NativeOutcome::Unavailable);
-        assert_eq!(classify(None, slow, false), NativeOutcome::Cancelled);
-        // Once the desktop's dialog has worked, a quick Esc is a person's.
-        assert_eq!(classify(None, quick, true), NativeOutcome::Cancelled);
-        let p = PathBuf::from("/tmp/a.png");
-        assert_eq!(
-            classify(Some(p.clone()), quick, false),
-            NativeOutcome::Picked(p)
-        );
-    }
 
     #[test]
     fn filters_accept_their_extensions_in_any_case() {

@@ -46,6 +46,8 @@ pub struct Document {
     pub level: Option<LevelView>,
     /// Recipe of the last accepted result (written into saved PNGs).
     pub recipe: Option<Recipe>,
+    /// The file's EXIF and colour profile, written into what is saved.
+    pub metadata: crate::photo::Metadata,
     /// The quantisation tables of the JPEG file the photo came from.
     pub jpeg: Option<JpegTables>,
     /// What is known about the photo's damage when it was opened (kept, not recomputed:
@@ -92,6 +94,7 @@ impl Document {
                 jpeg_quality: photo.jpeg.as_ref().map(JpegTables::quality),
             },
             jpeg: photo.jpeg,
+            metadata: photo.metadata,
             unchanged: Cell::new((0, exact)),
             revision: 0,
             saved_revision: 0,

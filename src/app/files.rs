@@ -169,23 +169,24 @@ impl Files {
         );
     }
 
-    /// Encode and write atomically on a worker thread.
+    /// Encode and write atomically on a worker thread, with `metadata` (the photo's EXIF and
+    /// colour profile; empty for masks and frames).
     pub fn save(
         &mut self,
         path: PathBuf,
         image: DynamicImage,
         recipe: Option<Recipe>,
-        opts: SaveOptions,
+        (opts, metadata): (SaveOptions, photo::Metadata),
         document: bool,
     ) {
-        self.spawn(
-            move || match photo::save(&path, &image, recipe.as_ref(), opts) {
+        self.spawn(move || {
+            match photo::save_with_metadata(&path, &image, recipe.as_ref(), opts, &metadata) {
                 Ok(()) => FileEvent::Saved { path, document },
                 Err(e) => FileEvent::Failed {
                     message: e.to_string(),
                 },
-            },
-        );
+            }
+        });
     }
 
     /// Ask for a file to open.

@@ -9,7 +9,7 @@ pub use super::restore_panel::PhotoDamage;
 use super::restore_panel::restore_ui;
 use crate::engine::GenerationPreset;
 use crate::engine::plan::MAX_LADDER_NFE;
-use crate::engine::tasks::{MaskedContent, Renoise, RestoreParams, suggested_level};
+use crate::engine::tasks::{InpaintParams, MaskedContent, Renoise, RestoreParams, suggested_level};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskKind {
@@ -24,12 +24,10 @@ pub enum TaskKind {
 pub struct TaskSettings {
     pub kind: TaskKind,
     pub seed: u64,
-    pub strength: f32,
-    pub inpaint_steps: usize,
-    pub grow: usize,
-    pub feather: usize,
-    pub renoise: Renoise,
-    pub content: MaskedContent,
+    /// How much the fill may change (its first noise level).
+    pub inpaint_strength: f32,
+    /// The rest of the inpainting settings (the Advanced fold); its seed is not used.
+    pub inpaint: InpaintParams,
     pub restore_sigma: f32,
     pub restore_damage: f32,
     pub restore_passes: usize,
@@ -52,12 +50,8 @@ impl Default for TaskSettings {
         Self {
             kind: TaskKind::Inpaint,
             seed: 0,
-            strength: 80.0,
-            inpaint_steps: 6,
-            grow: 4,
-            feather: 8,
-            renoise: Renoise::Fresh,
-            content: MaskedContent::Original,
+            inpaint_strength: InpaintParams::default().strength(),
+            inpaint: InpaintParams::default(),
             restore_sigma: restore.sigma,
             restore_damage: restore.damage,
             restore_passes: restore.passes,
@@ -86,18 +80,18 @@ impl TaskSettings {
         }
     }
 
-    /// Inpainting levels: geometric from the strength down to 0.2.
-    pub fn inpaint_levels(&self) -> Vec<f32> {
-        let n = self.inpaint_steps.max(1);
-        let top = self.strength.clamp(0.25, 80.0);
-        let bottom = 0.2f32.min(top * 0.5);
-        if n == 1 {
-            return vec![top];
+    /// The inpainting job's parameters: untouched, exactly `InpaintParams::default()` (what
+    /// the CLI's `inpaint` uses with no flags).
+    pub fn inpaint_params(&self, seed: u64) -> InpaintParams {
+        let base = InpaintParams {
+            seed,
+            ..self.inpaint.clone()
+        };
+        if self.inpaint_strength == base.strength() {
+            base
+        } else {
+            base.with_strength(self.inpaint_strength)
         }
-        (0..n)
-            .map(|k| top * (bottom / top).powf(k as f32 / (n - 1) as f32))
-            .map(|l| (l * 1000.0).round() / 1000.0)
-            .collect()
     }
 }
 
@@ -255,51 +249,7 @@ pub fn tasks_ui(
     });
     ui.separator();
     match s.kind {
-        TaskKind::Inpaint => {
-            ui.add(egui::Slider::new(&mut s.strength, 0.5..=80.0).logarithmic(true).text("strength σ"))
-                .on_hover_text("Noise level the fill starts from. 80 invents the area from scratch; a few units keeps the layout under the mask.");
-            ui.add(egui::Slider::new(&mut s.inpaint_steps, 1..=12).text("steps"))
-                .on_hover_text("Levels of the replacement loop; more blends the fill better into its surroundings.");
-            choice_row(
-                ui,
-                (
-                    "start from",
-                    "What the loop starts from inside the mask; it matters below strength ~10.",
-                ),
-                &mut s.content,
-                &[
-                    (
-                        MaskedContent::Original,
-                        "original",
-                        "The pixels under the mask: a low strength keeps their layout.",
-                    ),
-                    (
-                        MaskedContent::Fill,
-                        "fill from border",
-                        "A smooth fill from the colours around the mask: with a low strength, removes what is under it.",
-                    ),
-                ],
-            );
-            ui.add(egui::Slider::new(&mut s.grow, 0..=64).text("grow px"))
-                .on_hover_text("Dilate the painted mask before filling.");
-            ui.add(egui::Slider::new(&mut s.feather, 0..=64).text("feather px"))
-                .on_hover_text("Soft edge between the fill and the photo.");
-            choice_row(
-                ui,
-                ("re-noise", "How the estimate goes back up to each level."),
-                &mut s.renoise,
-                &[
-                    (Renoise::Fresh, "fresh", "Add fresh noise (1 NFE per step)."),
-                    (
-                        Renoise::Invert,
-                        "BCM inversion",
-                        "Invert with the BCM (2 NFE per step): keeps more structure.",
-                    ),
-                ],
-            );
-            let nfe = s.inpaint_steps * if s.renoise == Renoise::Invert { 2 } else { 1 };
-            ui.label(format!("levels {:?} — {nfe} NFE", s.inpaint_levels()));
-        }
+        TaskKind::Inpaint => inpaint_ui(ui, s),
         TaskKind::Restore => restore_ui(ui, s, damage),
         TaskKind::Edit => {
             ui.add(egui::Slider::new(&mut s.edit_sigma, 0.1..=20.0).logarithmic(true).text("σ edit"))
@@ -374,23 +324,107 @@ pub fn tasks_ui(
     }
 }
 
+/// The inpainting settings: the strength, and the rest folded under Advanced.
+fn inpaint_ui(ui: &mut Ui, s: &mut TaskSettings) {
+    ui.add(
+        egui::Slider::new(&mut s.inpaint_strength, 0.05..=80.0)
+            .logarithmic(true)
+            .text("strength"),
+    )
+    .on_hover_text(
+        "How much may change under the mask. Low (the default) fills from the colours \
+         around it and adds their texture: removes an object or a blemish. High lets the \
+         model invent the area anew, which this model does poorly.",
+    );
+    let p = &mut s.inpaint;
+    egui::CollapsingHeader::new("Advanced")
+        .default_open(false)
+        .show(ui, |ui| {
+            choice_row(
+                ui,
+                ("start from", "What the fill starts from inside the mask."),
+                &mut p.content,
+                &[
+                    (
+                        MaskedContent::Fill,
+                        "fill from border",
+                        "A smooth fill from the colours around the mask: removes what is under it.",
+                    ),
+                    (
+                        MaskedContent::Original,
+                        "original",
+                        "The pixels under the mask: a low strength keeps their layout.",
+                    ),
+                ],
+            );
+            ui.add(egui::Slider::new(&mut p.grow, 0..=64).text("grow px"))
+                .on_hover_text("Dilate the painted mask before filling.");
+            ui.add(egui::Slider::new(&mut p.feather, 0..=64).text("feather px"))
+                .on_hover_text("Soft edge between the fill and the photo.");
+            choice_row(
+                ui,
+                ("re-noise", "How the estimate goes back up to each level."),
+                &mut p.renoise,
+                &[
+                    (
+                        Renoise::Fresh,
+                        "fresh",
+                        "Add fresh noise (1 NFE per level).",
+                    ),
+                    (
+                        Renoise::Invert,
+                        "BCM inversion",
+                        "Invert with the BCM (2 NFE per level): keeps more structure.",
+                    ),
+                    (
+                        Renoise::None,
+                        "none",
+                        "Read the fill's own blur as the noise and denoise it directly (1 NFE per level).",
+                    ),
+                ],
+            );
+        });
+    ui.label(format!("levels {}", s.inpaint_params(0).schedule()));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn inpaint_levels_decrease_from_the_strength() {
+    fn untouched_inpaint_settings_are_the_engines_defaults() {
         let s = TaskSettings::default();
-        let l = s.inpaint_levels();
-        assert_eq!(l.len(), 6);
-        assert_eq!(l[0], 80.0);
-        assert!((l[5] - 0.2).abs() < 1e-3);
-        assert!(l.windows(2).all(|w| w[1] < w[0]));
-        let one = TaskSettings {
-            inpaint_steps: 1,
-            strength: 5.0,
+        assert_eq!(
+            s.inpaint_params(3),
+            InpaintParams {
+                seed: 3,
+                ..InpaintParams::default()
+            }
+        );
+        // A lower strength starts lower and keeps only levels below it.
+        let low = TaskSettings {
+            inpaint_strength: 4.0,
             ..s
-        };
-        assert_eq!(one.inpaint_levels(), vec![5.0]);
+        }
+        .inpaint_params(0);
+        assert_eq!(low.levels[0], 4.0);
+        assert!(low.levels.windows(2).all(|w| w[1] < w[0]));
+        assert!(low.refine.iter().all(|&l| l < 4.0));
+        low.validate().unwrap();
+        // Any strength comes down in steps to where the defaults end, never in one jump.
+        for strength in [0.05, 0.3, 2.0, 15.0, 80.0] {
+            let p = InpaintParams::default().with_strength(strength);
+            p.validate().unwrap();
+            assert_eq!(p.levels[0], strength);
+            let end = *InpaintParams::default().levels.last().unwrap();
+            if strength > 2.0 * end {
+                assert_eq!(*p.levels.last().unwrap(), end, "{strength}: {:?}", p.levels);
+            }
+            assert!(
+                p.levels.windows(2).all(|w| w[0] / w[1] < 5.0),
+                "{strength}: {:?}",
+                p.levels
+            );
+        }
     }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use bcm_studio::engine::tasks::RestoreParams;
 use clap::{Args, Parser, Subcommand};
 
+use super::inpaint_args::InpaintArgs;
+
 /// bcm-studio: edit photos with a Bidirectional Consistency Model. Without a subcommand the
 /// editor opens.
 #[derive(Debug, Parser)]
@@ -117,27 +119,13 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Regenerate the white area of a mask PNG.
+    /// Regenerate the white area of a mask PNG (remove an object, heal a blemish).
     Inpaint {
         input: PathBuf,
         #[arg(long)]
         mask: PathBuf,
-        /// Decreasing noise levels of the replacement loop; the first sets the strength.
-        #[arg(long, default_value = "80,20,6,2,0.6,0.2")]
-        levels: String,
-        /// Grow the mask by this many pixels.
-        #[arg(long, default_value_t = 4)]
-        grow: usize,
-        /// Soft edge width in pixels.
-        #[arg(long, default_value_t = 8)]
-        feather: usize,
-        /// Re-noising in the loop: fresh (1 NFE per level) or invert (BCM inversion, 2 NFE).
-        #[arg(long, default_value = "fresh")]
-        renoise: String,
-        /// What the loop starts from inside the mask: original (the pixels there) or fill (a
-        /// smooth fill from the border; with low levels this removes what is under the mask).
-        #[arg(long, default_value = "original")]
-        content: String,
+        #[command(flatten)]
+        fill: InpaintArgs,
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -329,6 +317,16 @@ pub enum Command {
         /// Side of the centre crop taken from each photo (after the 2x downscale).
         #[arg(long, default_value_t = 128)]
         size: usize,
+        /// A folder of test photos that no training or selection decision looked at: the
+        /// inpainting table is measured on them too (see scripts/fetch-test-photos.sh).
+        #[arg(long)]
+        test_data: Option<PathBuf>,
+        /// Only the inpainting table (measuring inpainting settings).
+        #[arg(long)]
+        inpainting_only: bool,
+        /// The inpainting settings measured (default: the defaults).
+        #[command(flatten)]
+        fill: InpaintArgs,
     },
     /// Time the network: ms per evaluation at several sizes on each device, and peak memory.
     Bench {

@@ -194,7 +194,14 @@ pub fn write_result(
     recipe: &Recipe,
 ) -> Result<()> {
     let img = photo::compose(result, original.map(|p| &p.original), mask);
-    photo::save(output, &img, Some(recipe), session.save_options())?;
+    let metadata = original.map(|p| p.metadata.clone()).unwrap_or_default();
+    photo::save_with_metadata(
+        output,
+        &img,
+        Some(recipe),
+        session.save_options(),
+        &metadata,
+    )?;
     eprintln!("wrote {}", output.display());
     Ok(())
 }

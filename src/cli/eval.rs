@@ -1,13 +1,15 @@
 //! `eval`: the model's numbers on held-out photos, as a Markdown table (the model card's).
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use bcm_studio::engine::Planar;
 use bcm_studio::engine::plan::Plan;
-use bcm_studio::engine::tasks::{InpaintParams, MaskedContent, RestoreParams};
+use bcm_studio::engine::tasks::{InpaintParams, RestoreParams};
 use bcm_studio::engine::train::data::{CropSpec, PhotoCache, PhotoSet, validation_batch};
+use bcm_studio::engine::train::inpaint_eval::{self, CROP, HoleKind, RING};
 use bcm_studio::engine::train::validate::{
-    JpegSetting, images, inpainting, jpeg_restoration, noisy_restoration, reconstruction,
+    JpegSetting, images, jpeg_restoration, noisy_restoration, reconstruction,
 };
 
 use super::common::Session;
@@ -34,41 +36,122 @@ const NOISE: [f32; 2] = [0.1, 0.2];
 /// (quality, passes).
 const FROM_FILE: [(u8, usize); 4] = [(10, 3), (10, 4), (30, 3), (30, 4)];
 
-pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Result<()> {
+/// What `eval` measures.
+pub struct EvalRequest {
+    /// Photos whose validation split is measured.
+    pub data: PathBuf,
+    /// Photos kept out of every training and selection decision (all of them are used).
+    pub test_data: Option<PathBuf>,
+    pub max_images: usize,
+    pub size: usize,
+    pub inpainting_only: bool,
+    pub inpaint: InpaintParams,
+}
+
+pub fn run(session: &Session, r: &EvalRequest) -> Result<()> {
+    let size = r.size;
     if !(16..=1024).contains(&size) || !size.is_multiple_of(session.model.config.alignment()) {
         bail!(
             "--size must be 16-1024 and a multiple of {}",
             session.model.config.alignment()
         );
     }
-    let set = PhotoSet::scan(data, 10)?;
-    let batch = validation_batch(
-        &set,
-        &PhotoCache::default(),
-        CropSpec {
-            patch: size,
-            downscale: 2,
-        },
-        max_images,
-    )?;
-    let val = images(&batch);
+    let set = PhotoSet::scan(&r.data, 10)?;
+    let test_files = match &r.test_data {
+        Some(dir) => Some(all_photos(dir)?),
+        None => None,
+    };
     let model = &session.model;
     println!(
-        "model `{}` ({}) on {} held-out photos of {} (centre {size}x{size} crops after 2x downscale)",
+        "Model `{}` ({}); validation: the held-out photos of {}{}.",
         model.info.name,
         model.info.ladders.describe(),
-        val.len(),
-        data.display()
+        r.data.display(),
+        r.test_data.as_ref().map_or(String::new(), |d| format!(
+            "; test: the photos of {}, which no training or selection decision looked at",
+            d.display()
+        )),
     );
     println!();
-    println!("| measurement | result | NFE |");
-    println!("|---|---|---|");
+    if !r.inpainting_only {
+        let batch = validation_batch(
+            &set,
+            &PhotoCache::default(),
+            CropSpec {
+                patch: size,
+                downscale: 2,
+            },
+            r.max_images,
+        )?;
+        let mut splits = vec![images(&batch)];
+        if let Some(files) = &test_files {
+            splits.push(inpaint_eval::crops(files, r.max_images, size)?);
+        }
+        restoration_table(session, &splits, size)?;
+        println!();
+    }
+    let mut splits = vec![(
+        "validation",
+        inpaint_eval::crops(&set.validation, r.max_images, CROP)?,
+    )];
+    if let Some(files) = &test_files {
+        splits.push(("test", inpaint_eval::crops(files, r.max_images, CROP)?));
+    }
+    inpainting_table(session, &splits, &r.inpaint)
+}
+
+/// Every photo under `dir`, sorted (a test folder is used whole).
+fn all_photos(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let set = PhotoSet::scan(dir, 10)?;
+    let mut files: Vec<PathBuf> = set.train.into_iter().chain(set.validation).collect();
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// One row's figures on each split, joined into table cells.
+fn cells<T>(
+    splits: &[Vec<Planar>],
+    mut measure: impl FnMut(&[Planar]) -> Result<T>,
+    show: impl Fn(&T) -> String,
+) -> Result<(String, T)> {
+    let mut shown = Vec::new();
+    let mut last = None;
+    for crops in splits {
+        let value = measure(crops)?;
+        shown.push(show(&value));
+        last = Some(value);
+    }
+    let last = last.ok_or_else(|| anyhow::anyhow!("no photos to measure"))?;
+    Ok((shown.join(" | "), last))
+}
+
+/// Reconstruction and restoration rows, one result column per split.
+fn restoration_table(session: &Session, splits: &[Vec<Planar>], size: usize) -> Result<()> {
+    let model = &session.model;
+    let counts: Vec<String> = splits.iter().map(|s| s.len().to_string()).collect();
+    let names = ["validation", "test"];
+    println!(
+        "Centre {size}x{size} crops ({} photos); PSNR against the clean crop.",
+        counts
+            .iter()
+            .zip(names)
+            .map(|(c, n)| format!("{n} {c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!();
+    let heads: Vec<&str> = names[..splits.len()].to_vec();
+    println!("| measurement | {} | NFE |", heads.join(" | "));
+    println!("|---|{}---|", "---|".repeat(splits.len()));
     for nfe in [1, 2, 4, 8, 16, 32, 64] {
-        let (p, s) = reconstruction(model, &val, nfe, 0)?;
+        let (row, _) = cells(
+            splits,
+            |c| Ok(reconstruction(model, c, nfe, 0)?),
+            |(p, s)| format!("PSNR {p:.2} dB, SSIM {s:.3}"),
+        )?;
         let down = Plan::generation(model.info.ladders, nfe, 80.0)?.nfe();
-        println!(
-            "| reconstruction (invert to 80, generate back) | PSNR {p:.2} dB, SSIM {s:.3} | {nfe} + {down} |"
-        );
+        println!("| reconstruction (invert to 80, generate back) | {row} | {nfe} + {down} |");
     }
     let mut rows = Vec::new();
     for (quality, sigma, damage, passes, mirrors) in WITHOUT_FILE {
@@ -95,33 +178,68 @@ pub fn run(session: &Session, data: &Path, max_images: usize, size: usize) -> Re
         rows.push((quality, what, JpegSetting::FromFile { passes }));
     }
     for (quality, what, setting) in rows {
-        let (before, after, nfe) = jpeg_restoration(model, &val, quality, &setting)?;
-        println!(
-            "| JPEG q={quality} restoration ({what}) | {after:.2} dB vs {before:.2} dB decoded ({:+.2} dB) | {nfe} |",
-            after - before,
-        );
+        let (row, (_, _, nfe)) = cells(
+            splits,
+            |c| Ok(jpeg_restoration(model, c, quality, &setting)?),
+            |(before, after, _)| {
+                format!(
+                    "{after:.2} dB vs {before:.2} dB decoded ({:+.2} dB)",
+                    after - before
+                )
+            },
+        )?;
+        println!("| JPEG q={quality} restoration ({what}) | {row} | {nfe} |");
     }
     for sigma in NOISE {
-        let (before, after, nfe) = noisy_restoration(model, &val, sigma)?;
+        let (row, (_, _, nfe)) = cells(
+            splits,
+            |c| Ok(noisy_restoration(model, c, sigma)?),
+            |(before, after, _)| {
+                format!(
+                    "{after:.2} dB vs {before:.2} dB noisy ({:+.2} dB)",
+                    after - before
+                )
+            },
+        )?;
         println!(
-            "| noisy photo (white noise σ {sigma}) restoration, settings from the noise measured in it | {after:.2} dB vs {before:.2} dB noisy ({:+.2} dB) | {nfe} |",
-            after - before,
+            "| noisy photo (white noise σ {sigma}) restoration, settings from the noise measured in it | {row} | {nfe} |"
         );
     }
-    // From scratch (the default, strength 80), and from a border fill at strength 2.
-    let from_fill = InpaintParams {
-        levels: vec![2.0, 0.6, 0.2],
-        content: MaskedContent::Fill,
-        ..InpaintParams::default()
-    };
-    for (what, p) in [
-        ("", InpaintParams::default()),
-        (", from a border fill at σ 2", from_fill),
-    ] {
-        let (base, bcm, nfe) = inpainting(model, &val, &p)?;
-        println!(
-            "| inpainting{what}, centred square hole (¼ side), in-hole PSNR | {bcm:.2} dB vs {base:.2} dB diffusion fill | {nfe} |"
-        );
+    Ok(())
+}
+
+/// The inpainting table: each kind of hole on each split, the BCM with `p` beside the
+/// classical fill.
+fn inpainting_table(
+    session: &Session,
+    splits: &[(&str, Vec<Planar>)],
+    p: &InpaintParams,
+) -> Result<()> {
+    let model = &session.model;
+    println!(
+        "Inpainting, {CROP}x{CROP} centre crops, levels {}. In-hole PSNR (higher is better); \
+         colour shift: the distance on the 0-255 scale between the fill's mean colour and a \
+         {RING}-pixel ring around the hole (the photo's own content scores the last column).",
+        p.schedule(),
+    );
+    println!();
+    println!(
+        "| hole | split (crops) | BCM PSNR | classical fill PSNR | BCM colour shift | classical colour shift | photo's own shift | NFE |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for kind in HoleKind::ALL {
+        for (split, crops) in splits {
+            let (truth, classical, bcm, nfe) = inpaint_eval::score(model, crops, kind, p)?;
+            println!(
+                "| {} | {split} ({}) | {:.2} dB | {:.2} dB | {:.1} | {:.1} | {truth:.1} | {nfe} |",
+                kind.describe(),
+                crops.len(),
+                bcm.psnr,
+                classical.psnr,
+                bcm.shift,
+                classical.shift,
+            );
+        }
     }
     Ok(())
 }

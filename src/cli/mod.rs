@@ -5,6 +5,7 @@ pub mod bench;
 pub mod common;
 pub mod eval;
 pub mod export;
+pub mod inpaint_args;
 pub mod interpolate;
 pub mod run;
 pub mod train;

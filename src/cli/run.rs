@@ -4,9 +4,7 @@ use anyhow::{Context, Result, bail};
 use bcm_studio::engine::mask::Mask;
 use bcm_studio::engine::noise_level::estimate_noise;
 use bcm_studio::engine::planar::latent_preview;
-use bcm_studio::engine::tasks::{
-    self, EditParams, InpaintParams, MaskedContent, Renoise, RestoreParams,
-};
+use bcm_studio::engine::tasks::{self, EditParams, RestoreParams};
 use bcm_studio::engine::train::metrics::psnr;
 use bcm_studio::engine::{GenerationPreset, Plan};
 use bcm_studio::photo::{self, Recipe};
@@ -168,46 +166,26 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
         Command::Inpaint {
             input,
             mask,
-            levels,
-            grow,
-            feather,
-            renoise,
-            content,
+            fill,
             output,
         } => {
+            let p = fill.params(seed)?;
             check_output(&output, &[&input, &mask], &session.args)?;
             let photo = session.load_photo(&input)?;
             let m = photo::load_mask(&mask, photo.width(), photo.height())?;
-            let levels = bcm_studio::engine::plan::parse_levels(&levels)?;
-            let renoise = match renoise.as_str() {
-                "fresh" => Renoise::Fresh,
-                "invert" => Renoise::Invert,
-                other => bail!("--renoise must be fresh or invert, got {other}"),
-            };
-            let content = match content.as_str() {
-                "original" => MaskedContent::Original,
-                "fill" => MaskedContent::Fill,
-                other => bail!("--content must be original or fill, got {other}"),
-            };
-            let p = InpaintParams {
-                levels: levels.clone(),
-                grow,
-                feather,
-                renoise,
-                content,
-                seed,
-                ..InpaintParams::default()
-            };
             let mut progress = TerminalProgress::new("inpaint");
             let out = tasks::inpaint(model, &photo.rgb, &m, &p, tiling, &mut progress)?;
             progress.finish();
-            let schedule = levels
-                .iter()
-                .map(|l| l.to_string())
-                .collect::<Vec<_>>()
-                .join(" > ");
-            let params = json!({"grow": grow, "feather": feather, "renoise": format!("{renoise:?}"), "content": format!("{content:?}")});
-            finish_task(session, &output, &photo, &out, "inpaint", schedule, params)?;
+            let params = serde_json::to_value(&p)?;
+            finish_task(
+                session,
+                &output,
+                &photo,
+                &out,
+                "inpaint",
+                p.schedule(),
+                params,
+            )?;
         }
         Command::Restore {
             input,
@@ -316,7 +294,24 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 json!({"sigma": sigma}),
             )?;
         }
-        Command::Eval { data, images, size } => super::eval::run(session, &data, images, size)?,
+        Command::Eval {
+            data,
+            images,
+            size,
+            test_data,
+            inpainting_only,
+            fill,
+        } => super::eval::run(
+            session,
+            &super::eval::EvalRequest {
+                data,
+                test_data,
+                max_images: images,
+                size,
+                inpainting_only,
+                inpaint: fill.params(seed)?,
+            },
+        )?,
         Command::Bench { .. }
         | Command::Train { .. }
         | Command::Export { .. }

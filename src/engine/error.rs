@@ -33,6 +33,15 @@ pub enum EngineError {
     },
 }
 
+impl From<crate::pixels::PixelError> for EngineError {
+    fn from(e: crate::pixels::PixelError) -> Self {
+        match e {
+            crate::pixels::PixelError::SizeMismatch(m) => Self::SizeMismatch(m),
+            crate::pixels::PixelError::Jpeg(m) => Self::Jpeg(m),
+        }
+    }
+}
+
 impl EngineError {
     pub fn io(context: impl Into<String>, cause: std::io::Error) -> Self {
         Self::Io {

@@ -149,6 +149,30 @@ mod tests {
     }
 
     #[test]
+    fn a_feathered_hole_in_a_flat_field_is_filled_with_the_field() {
+        // The inpainting path hands over the grown and feathered mask: its soft edge is part
+        // of the hole, and the fill must still come from the colour around it, not drift.
+        let (w, h) = (96, 80);
+        let mut img = Planar::zeros(1, h, w);
+        img.data.fill(0.6);
+        let mut hole = crate::engine::mask::Mask::empty(w, h);
+        for y in 20..60 {
+            for x in 30..70 {
+                hole.data[y * w + x] = 1.0;
+                img.data[y * w + x] = -0.9;
+            }
+        }
+        let soft = hole.grow(4).feather(8);
+        let out = harmonic_fill(&img, &soft.data);
+        let worst = out
+            .data
+            .iter()
+            .map(|v| (v - 0.6).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "largest error {worst}");
+    }
+
+    #[test]
     fn known_pixels_are_kept_and_an_all_hole_image_is_grey() {
         let img = ramp(20, 10);
         let hole = square_hole(20, 10, 4);

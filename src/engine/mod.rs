@@ -6,7 +6,8 @@ pub mod error;
 pub mod fill;
 pub mod jpeg;
 pub mod latent_file;
-pub mod mask;
+// The shared pixel types live in the lowest layer; these paths keep the engine's names.
+pub use crate::pixels::{mask, orientation, planar};
 pub mod merge;
 pub mod model;
 pub mod network;
@@ -14,7 +15,7 @@ pub mod noise;
 pub mod noise_level;
 pub mod ode;
 pub mod plan;
-pub mod planar;
+pub mod resample;
 pub mod sampler;
 pub mod schedule;
 pub mod tasks;

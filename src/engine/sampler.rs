@@ -125,7 +125,7 @@ impl Bcm {
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| EngineError::Backend(format!("reading a result back: {e:?}")))?;
-        Planar::new(c, h, w, data)
+        Ok(Planar::new(c, h, w, data)?)
     }
 
     /// One evaluation f(x, t, u) of a whole image of any size: padded to the network's

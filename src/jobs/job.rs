@@ -162,13 +162,10 @@ pub(crate) fn execute(
             image: img,
             mask,
             params,
-        } => {
-            let levels: Vec<String> = params.levels.iter().map(|l| l.to_string()).collect();
-            image(
-                tasks::inpaint(model, &img, &mask, &params, tiling, monitor)?,
-                levels.join(" > "),
-            )
-        }
+        } => image(
+            tasks::inpaint(model, &img, &mask, &params, tiling, monitor)?,
+            params.schedule(),
+        ),
         Job::Restore { image: img, params } => {
             let schedule = tasks::restore_schedule(&params)?;
             image(

@@ -1,6 +1,6 @@
 use image::{DynamicImage, ImageBuffer, Pixel, Rgba32FImage};
 
-use crate::engine::{Mask, Planar};
+use crate::pixels::{Mask, Planar};
 
 /// Turn an engine result into an image in the original's pixel format, with the original's
 /// alpha. Where `mask` is 0 the original pixel is copied unchanged (bit-identical).

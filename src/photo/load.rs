@@ -1,14 +1,15 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use super::budget::{BYTES_PER_PIXEL, default_pixel_limit, describe_size};
 use super::error::PhotoError;
 use super::guard::guarded;
 use super::jpeg_end::jpeg_is_complete;
-use crate::engine::jpeg::{JpegTables, is_jpeg};
-use crate::engine::{Mask, Planar};
+use super::metadata::{self, Metadata};
+use crate::pixels::{JpegTables, Mask, Planar, is_jpeg};
 
 /// Largest side accepted (decoding a bigger image would exhaust memory).
 const MAX_SIDE: u32 = 20_000;
@@ -26,6 +27,8 @@ pub struct Photo {
     /// The white-noise level measured in the photo as loaded (restoration's damage), where
     /// a caller measured it (`engine::noise_level::estimate_noise`).
     pub noise: Option<f32>,
+    /// EXIF and colour profile of the file, written back into results.
+    pub metadata: Metadata,
 }
 
 impl Photo {
@@ -43,6 +46,7 @@ impl Photo {
             rgb,
             jpeg: None,
             noise: None,
+            metadata: Metadata::default(),
         }
     }
 }
@@ -98,7 +102,7 @@ pub fn matches_decoded(img: &Planar, original: &DynamicImage) -> bool {
     }
 }
 
-/// Decode bytes (format from the content, not the name).
+/// Decode bytes (format from the content, not the name), turned upright as its EXIF says.
 pub fn decode(bytes: &[u8], origin: &Path) -> Result<DynamicImage, PhotoError> {
     decode_limited(bytes, origin, default_pixel_limit())
 }
@@ -109,6 +113,15 @@ pub fn decode_limited(
     origin: &Path,
     max_pixels: u64,
 ) -> Result<DynamicImage, PhotoError> {
+    Ok(decode_upright(bytes, origin, max_pixels)?.0)
+}
+
+/// The upright image, the EXIF orientation that was applied, and the metadata to keep.
+fn decode_upright(
+    bytes: &[u8],
+    origin: &Path,
+    max_pixels: u64,
+) -> Result<(DynamicImage, Orientation, Metadata), PhotoError> {
     let decode_error = |e: image::ImageError| PhotoError::Decode {
         path: origin.into(),
         message: e.to_string(),
@@ -142,7 +155,7 @@ pub fn decode_limited(
         path: origin.into(),
         message: format!("the decoder failed on this file ({message})"),
     };
-    let decoder = guarded(|| reader.into_decoder())
+    let mut decoder = guarded(|| reader.into_decoder())
         .map_err(decoder_failed)?
         .map_err(decode_error)?;
     let (w, h) = decoder.dimensions();
@@ -156,9 +169,12 @@ pub fn decode_limited(
             BYTES_PER_PIXEL,
         )));
     }
-    guarded(|| DynamicImage::from_decoder(decoder))
+    let (orientation, metadata) = metadata::take(&mut decoder);
+    let mut img = guarded(|| DynamicImage::from_decoder(decoder))
         .map_err(decoder_failed)?
-        .map_err(decode_error)
+        .map_err(decode_error)?;
+    img.apply_orientation(orientation);
+    Ok((img, orientation, metadata))
 }
 
 pub fn load(path: &Path) -> Result<Photo, PhotoError> {
@@ -182,13 +198,18 @@ pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Photo, PhotoError> {
 }
 
 fn from_bytes_limited(bytes: &[u8], origin: &Path, max_pixels: u64) -> Result<Photo, PhotoError> {
-    let img = decode_limited(bytes, origin, max_pixels)?;
+    let (img, orientation, metadata) = decode_upright(bytes, origin, max_pixels)?;
     let mut photo = Photo::from_image(img, None);
+    photo.metadata = metadata;
     // A header the tables cannot be read from still decoded: the photo is simply restored
     // without the file's evidence.
     photo.jpeg = is_jpeg(bytes)
         .then(|| JpegTables::read(bytes).ok())
-        .flatten();
+        .flatten()
+        .map(|tables| JpegTables {
+            orientation: orientation.to_exif(),
+            ..tables
+        });
     Ok(photo)
 }
 

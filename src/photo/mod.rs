@@ -8,6 +8,7 @@ mod error;
 mod guard;
 mod jpeg_end;
 mod load;
+mod metadata;
 mod recipe;
 mod save;
 
@@ -19,5 +20,9 @@ pub use load::{
     Photo, converts_exactly, decode, decode_limited, from_bytes, load, load_limited, load_mask,
     mask_from_image, matches_decoded, planar_from_image,
 };
+pub use metadata::Metadata;
 pub use recipe::{Recipe, read_recipe};
-pub use save::{OutputFormat, SaveOptions, encode, save};
+pub use save::{OutputFormat, SaveOptions, encode, encode_with_metadata, save, save_with_metadata};
+
+#[cfg(test)]
+mod metadata_tests;

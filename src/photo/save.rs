@@ -3,6 +3,7 @@ use std::path::Path;
 use image::{DynamicImage, ExtendedColorType};
 
 use super::error::PhotoError;
+use super::metadata::Metadata;
 use super::recipe::{RECIPE_KEY, Recipe};
 use crate::util::atomic::write_atomic;
 
@@ -51,7 +52,11 @@ fn encode_err(format: &str, e: impl std::fmt::Display) -> PhotoError {
 
 /// PNG through the `png` crate so the recipe can go into a text chunk. 16-bit stays 16-bit;
 /// float images are written as 16-bit.
-fn encode_png(img: &DynamicImage, recipe: Option<&Recipe>) -> Result<Vec<u8>, PhotoError> {
+fn encode_png(
+    img: &DynamicImage,
+    recipe: Option<&Recipe>,
+    meta: &Metadata,
+) -> Result<Vec<u8>, PhotoError> {
     use png::{BitDepth, ColorType};
     let img = match img {
         DynamicImage::ImageRgb32F(_) => DynamicImage::ImageRgb16(img.to_rgb16()),
@@ -86,7 +91,10 @@ fn encode_png(img: &DynamicImage, recipe: Option<&Recipe>) -> Result<Vec<u8>, Ph
     }
     let mut out = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
+        let mut info = png::Info::with_size(img.width(), img.height());
+        info.icc_profile = meta.icc.as_deref().map(Into::into);
+        info.exif_metadata = meta.exif.as_deref().map(Into::into);
+        let mut enc = png::Encoder::with_info(&mut out, info).map_err(|e| encode_err("PNG", e))?;
         enc.set_color(color);
         enc.set_depth(depth);
         if let Some(r) = recipe {
@@ -113,10 +121,20 @@ fn encode_jpeg(
     img: &DynamicImage,
     quality: u8,
     recipe: Option<&Recipe>,
+    meta: &Metadata,
 ) -> Result<Vec<u8>, PhotoError> {
+    use image::ImageEncoder;
     let mut out = Vec::new();
     let mut enc =
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
+    if let Some(icc) = &meta.icc {
+        enc.set_icc_profile(icc.clone())
+            .map_err(|e| encode_err("JPEG", e))?;
+    }
+    if let Some(exif) = &meta.exif {
+        enc.set_exif_metadata(exif.clone())
+            .map_err(|e| encode_err("JPEG", e))?;
+    }
     if img.color().has_color() {
         let rgb = img.to_rgb8();
         enc.encode(
@@ -137,15 +155,35 @@ fn encode_jpeg(
             let mut segment = vec![0xFF, 0xFE];
             segment.extend_from_slice(&len.to_be_bytes());
             segment.extend_from_slice(&text);
-            out.splice(2..2, segment);
+            let at = after_app_segments(&out);
+            out.splice(at..at, segment);
         }
     }
     Ok(out)
 }
 
-fn encode_webp(img: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
+/// Offset just past the APPn segments that follow a JPEG's SOI: EXIF readers expect their
+/// APP1 first, so the recipe's comment goes after them.
+fn after_app_segments(jpeg: &[u8]) -> usize {
+    let mut at = 2;
+    while at + 4 <= jpeg.len() && jpeg[at] == 0xFF && (0xE0..=0xEF).contains(&jpeg[at + 1]) {
+        at += 2 + usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+    }
+    at.min(jpeg.len())
+}
+
+fn encode_webp(img: &DynamicImage, meta: &Metadata) -> Result<Vec<u8>, PhotoError> {
+    use image::ImageEncoder;
     let mut out = Vec::new();
-    let enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+    let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+    if let Some(icc) = &meta.icc {
+        enc.set_icc_profile(icc.clone())
+            .map_err(|e| encode_err("WebP", e))?;
+    }
+    if let Some(exif) = &meta.exif {
+        enc.set_exif_metadata(exif.clone())
+            .map_err(|e| encode_err("WebP", e))?;
+    }
     if img.color().has_alpha() {
         let rgba = img.to_rgba8();
         enc.encode(
@@ -174,10 +212,21 @@ pub fn encode(
     recipe: Option<&Recipe>,
     opts: SaveOptions,
 ) -> Result<Vec<u8>, PhotoError> {
+    encode_with_metadata(img, format, recipe, opts, &Metadata::default())
+}
+
+/// [`encode`] with the input's EXIF and colour profile.
+pub fn encode_with_metadata(
+    img: &DynamicImage,
+    format: OutputFormat,
+    recipe: Option<&Recipe>,
+    opts: SaveOptions,
+    meta: &Metadata,
+) -> Result<Vec<u8>, PhotoError> {
     match format {
-        OutputFormat::Png => encode_png(img, recipe),
-        OutputFormat::Jpeg => encode_jpeg(img, opts.jpeg_quality, recipe),
-        OutputFormat::WebP => encode_webp(img),
+        OutputFormat::Png => encode_png(img, recipe, meta),
+        OutputFormat::Jpeg => encode_jpeg(img, opts.jpeg_quality, recipe, meta),
+        OutputFormat::WebP => encode_webp(img, meta),
     }
 }
 
@@ -188,7 +237,18 @@ pub fn save(
     recipe: Option<&Recipe>,
     opts: SaveOptions,
 ) -> Result<(), PhotoError> {
-    let bytes = encode(img, OutputFormat::from_path(path)?, recipe, opts)?;
+    save_with_metadata(path, img, recipe, opts, &Metadata::default())
+}
+
+/// [`save`] with the input's EXIF and colour profile.
+pub fn save_with_metadata(
+    path: &Path,
+    img: &DynamicImage,
+    recipe: Option<&Recipe>,
+    opts: SaveOptions,
+    meta: &Metadata,
+) -> Result<(), PhotoError> {
+    let bytes = encode_with_metadata(img, OutputFormat::from_path(path)?, recipe, opts, meta)?;
     write_atomic(path, &bytes).map_err(|e| PhotoError::Write {
         path: path.into(),
         cause: e,

@@ -216,3 +216,61 @@ fn pixel_formats_are_kept() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_sideways_phone_jpeg_is_restored_upright_and_keeps_its_metadata() {
+    use image::ImageDecoder;
+    let d = tempdir("sideways");
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sideways-phone.jpg");
+    let metadata = |path: &Path| {
+        let mut dec = image::ImageReader::open(path)
+            .unwrap()
+            .with_guessed_format()
+            .unwrap()
+            .into_decoder()
+            .unwrap();
+        (
+            dec.orientation().unwrap(),
+            dec.exif_metadata().unwrap(),
+            dec.icc_profile().unwrap(),
+        )
+    };
+    let (_, _, icc) = metadata(&input);
+    for name in ["restored.jpg", "restored.png"] {
+        let out = d.join(name);
+        ok(&[
+            "restore",
+            &input.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+        ]);
+        let img = image::open(&out).unwrap();
+        assert_eq!(img.dimensions(), (240, 128), "{name} is upright");
+        let (orientation, exif, out_icc) = metadata(&out);
+        assert_eq!(
+            orientation,
+            image::metadata::Orientation::NoTransforms,
+            "{name}"
+        );
+        let exif = exif.unwrap_or_else(|| panic!("{name} keeps the EXIF"));
+        assert!(
+            exif.windows(15).any(|w| w == b"bcm-studio test"),
+            "{name}: the camera make survives"
+        );
+        assert_eq!(out_icc, icc, "{name}: the colour profile survives");
+    }
+    // Restored upright and consistent with the file's (sideways) 8×8 grid: close to the photo.
+    let restored = image::open(d.join("restored.png")).unwrap().to_rgb8();
+    let upright = image::open(&input).unwrap().rotate90().to_rgb8();
+    let mse = restored
+        .as_raw()
+        .iter()
+        .zip(upright.as_raw())
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum::<f64>()
+        / restored.as_raw().len() as f64;
+    assert!(
+        mse < 30.0,
+        "the restoration strays from the photo: MSE {mse}"
+    );
+}

@@ -6,22 +6,21 @@ use super::*;
 #[test]
 fn eval_prints_the_model_card_table() {
     let d = tempdir("eval");
-    for k in 0..6u32 {
-        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(160, 160, |x, y| {
+    // Beside the training photos, not under them: the scan is recursive.
+    let test = tempdir("eval-test");
+    for k in 0..8u32 {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(256, 256, |x, y| {
             image::Rgb([((x + k * 9) % 255) as u8, (y * 3 % 255) as u8, 128])
         }));
-        save(&img, &d.join(format!("p{k}.png")));
+        let folder = if k < 6 { &d } else { &test };
+        save(&img, &folder.join(format!("p{k}.png")));
     }
     let out = bin()
-        .args([
-            "eval",
-            "--data",
-            &d.display().to_string(),
-            "--images",
-            "2",
-            "--size",
-            "64",
-        ])
+        .args(["eval", "--data"])
+        .arg(&d)
+        .arg("--test-data")
+        .arg(&test)
+        .args(["--images", "2", "--size", "64"])
         .output()
         .unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
@@ -39,12 +38,16 @@ fn eval_prints_the_model_card_table() {
         "JPEG q=10",
         "JPEG q=30",
         "4 mirrored copies) |",
-        "inpainting,",
-        "inpainting, from a border fill",
+        "| measurement | validation | test | NFE |",
+        "| four 32×32 boxes | validation (",
+        "| four 32×32 boxes | test (2) |",
+        "| one 64×64 box | test (2) |",
+        "| brush strokes, ~10 % of the crop | validation (",
     ] {
         assert!(table.contains(row), "missing {row:?} in\n{table}");
     }
     std::fs::remove_dir_all(&d).unwrap();
+    std::fs::remove_dir_all(&test).unwrap();
 }
 
 #[test]

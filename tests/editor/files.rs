@@ -155,7 +155,10 @@ fn the_built_in_file_browser_opens_and_saves() {
     let before = std::fs::read(d.join("a.png")).unwrap();
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::S);
     h.run_steps(3);
-    assert!(h.query_by_label("💾  Save the photo").is_some());
+    assert!(
+        h.query_by_label("💾  Save the photo (a JPEG saved over itself loses quality)")
+            .is_some()
+    );
     h.get_by_label("Save").click();
     h.run_steps(2);
     let saved = d.join("a-edited.png");

@@ -45,13 +45,30 @@ fn harness_with(
     dialogs: DialogMode,
     config_dir: Option<PathBuf>,
 ) -> Harness<'static, Editor> {
+    harness_with_model(runs, open, dialogs, config_dir, common::tiny_model(3))
+}
+
+/// An editor on the embedded model, as `cargo run` opens it.
+fn harness_with_shipped_model(runs: PathBuf) -> Harness<'static, Editor> {
+    let model = bcm_studio::engine::weights::default_model(&burn::tensor::Device::flex())
+        .expect("the embedded model loads");
+    harness_with_model(runs, None, DialogMode::Off, None, model)
+}
+
+fn harness_with_model(
+    runs: PathBuf,
+    open: Option<PathBuf>,
+    dialogs: DialogMode,
+    config_dir: Option<PathBuf>,
+    model: bcm_studio::engine::Bcm,
+) -> Harness<'static, Editor> {
     Harness::builder()
         .with_size([1280.0, 820.0])
         .build_eframe(move |cc| {
             Editor::new(
                 &cc.egui_ctx,
                 EditorOptions {
-                    model: common::tiny_model(3),
+                    model,
                     tiling: Tiling::default(),
                     config_dir,
                     dialogs,

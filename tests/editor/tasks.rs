@@ -25,7 +25,6 @@ fn open_paint_inpaint_accept_undo_redo() {
         assert_eq!(doc.history.len(), 1, "a whole drag is one undo step");
     }
 
-    h.state_mut().tasks.inpaint_steps = 3;
     h.get_by_label("Inpaint mask").click();
     h.step();
     wait(&mut h, "the inpainting result", |e| {
@@ -250,4 +249,64 @@ fn rendered_editor_with_a_mask() {
     h.run_steps(3);
     h.snapshot("training_tab");
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn inpaint_with_untouched_settings_matches_the_cli_with_no_flags() {
+    let d = tempdir("inpaint-defaults");
+    let path = d.join("photo.png");
+    write_photo(&path, 160, 120);
+    let mut h = harness_with_shipped_model(d.join("runs"));
+    open(&mut h, path.clone());
+    // A binary mask, so that its PNG gives the CLI exactly the same one.
+    let mut mask = bcm_studio::engine::Mask::empty(160, 120);
+    for y in 40..72 {
+        for x in 50..90 {
+            mask.data[y * 160 + x] = 1.0;
+        }
+    }
+    let gray = image::GrayImage::from_fn(160, 120, |x, y| {
+        image::Luma([(mask.data[y as usize * 160 + x as usize] * 255.0) as u8])
+    });
+    gray.save(d.join("mask.png")).unwrap();
+    h.state_mut().doc.as_mut().unwrap().mask = mask;
+    h.get_by_label("Inpaint mask").click();
+    h.step();
+    wait(&mut h, "the inpainting result", |e| {
+        e.doc.as_ref().is_some_and(|d| d.staged.is_some())
+    });
+    h.get_by_label("Accept (Enter)").click();
+    h.run_steps(2);
+    let editor = h.state().doc.as_ref().unwrap().export().to_rgb8();
+
+    let out = d.join("cli.png");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_bcm-studio"))
+        .args(["--device", "cpu", "inpaint"])
+        .arg(&path)
+        .arg("--mask")
+        .arg(d.join("mask.png"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli = image::open(&out).unwrap().to_rgb8();
+    assert!(
+        editor.as_raw() != image::open(&path).unwrap().to_rgb8().as_raw(),
+        "the inpainting changed the photo"
+    );
+    let differing: Vec<(usize, u8, u8)> = editor
+        .as_raw()
+        .iter()
+        .zip(cli.as_raw())
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| (i, *a, *b))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "editor and CLI differ in {} values, the first: {:?}",
+        differing.len(),
+        &differing[..differing.len().min(8)]
+    );
 }

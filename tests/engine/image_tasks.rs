@@ -45,6 +45,113 @@ fn inpainting_changes_only_the_masked_region() {
 }
 
 #[test]
+fn default_inpainting_changes_only_the_grown_and_feathered_mask() {
+    let model = weights::default_model(&Device::flex()).unwrap();
+    let x = picture(128, 160);
+    let mut mask = Mask::empty(160, 128);
+    for y in 50..80 {
+        for xx in 60..100 {
+            mask.data[y * 160 + xx] = 1.0;
+        }
+    }
+    let p = InpaintParams::default();
+    let out = tasks::inpaint(&model, &x, &mask, &p, &whole(), &mut ()).unwrap();
+    let soft = out.mask.as_ref().unwrap();
+    assert_eq!(*soft, mask.grow(p.grow).feather(p.feather));
+    let n = 128 * 160;
+    let mut inside_changed = 0;
+    for i in 0..n {
+        for c in 0..3 {
+            let (a, b) = (x.data[c * n + i], out.image.data[c * n + i]);
+            if soft.data[i] == 0.0 {
+                assert_eq!(a, b, "pixel {i} outside the mask changed");
+            } else if mask.data[i] == 1.0 && (a - b).abs() > 1e-3 {
+                inside_changed += 1;
+            }
+        }
+    }
+    assert!(
+        inside_changed > 1000,
+        "only {inside_changed} values changed"
+    );
+}
+
+#[test]
+fn a_hole_in_a_flat_area_comes_back_in_that_colour() {
+    let model = weights::default_model(&Device::flex()).unwrap();
+    let (h, w) = (128, 128);
+    let colour = [0.35f32, -0.2, 0.1];
+    let mut photo = Planar::zeros(3, h, w);
+    for (c, v) in colour.iter().enumerate() {
+        photo.data[c * h * w..(c + 1) * h * w].fill(*v);
+    }
+    let mut mask = Mask::empty(w, h);
+    for y in 40..80 {
+        for x in 50..82 {
+            mask.data[y * w + x] = 1.0;
+        }
+    }
+    let out = tasks::inpaint(
+        &model,
+        &photo,
+        &mask,
+        &InpaintParams::default(),
+        &whole(),
+        &mut (),
+    )
+    .unwrap();
+    let soft = out.mask.unwrap();
+    let shown = photo.blend(&out.image, &soft.data);
+    for (c, v) in colour.iter().enumerate() {
+        let plane = &shown.data[c * h * w..(c + 1) * h * w];
+        let inside: Vec<f32> = (0..h * w)
+            .filter(|&i| mask.data[i] > 0.0)
+            .map(|i| plane[i])
+            .collect();
+        let mean = inside.iter().sum::<f32>() / inside.len() as f32;
+        // 2/255 on the 0-255 scale is 4/255 on the engine's [-1, 1].
+        assert!(
+            (mean - v).abs() <= 4.0 / 255.0,
+            "channel {c}: the fill's mean {mean} is not the field's {v}"
+        );
+    }
+}
+
+#[test]
+fn coarse_to_fine_fills_at_each_scale_and_keeps_the_photo_outside() {
+    let model = tiny_model(3);
+    let x = picture(128, 128);
+    let mut mask = Mask::empty(128, 128);
+    for y in 48..80 {
+        for xx in 48..80 {
+            mask.data[y * 128 + xx] = 1.0;
+        }
+    }
+    let p = InpaintParams {
+        levels: vec![6.0, 1.0],
+        refine: vec![0.5, 0.1],
+        coarse: 12,
+        grow: 0,
+        feather: 0,
+        context: 64,
+        ..InpaintParams::default()
+    };
+    // A 32-pixel hole halves twice to 8 ≤ 12; its 128-pixel crop stays above 32 pixels.
+    assert_eq!(p.halvings(32, 128, 128), 2);
+    assert_eq!(p.halvings(32, 40, 128), 0, "too small a crop is not halved");
+    let out = tasks::inpaint(&model, &x, &mask, &p, &whole(), &mut ()).unwrap();
+    assert_eq!(out.nfe, p.nfe(2));
+    assert_eq!(out.nfe, 2 + 2 * 2);
+    let n = 128 * 128;
+    for i in (0..n).filter(|&i| mask.data[i] == 0.0) {
+        for c in 0..3 {
+            assert_eq!(x.data[c * n + i], out.image.data[c * n + i]);
+        }
+    }
+    assert!(out.image.data.iter().all(|v| v.is_finite()));
+}
+
+#[test]
 fn inpainting_from_a_border_fill_removes_what_is_under_the_mask() {
     // A smooth ramp with a white square on it; the mask covers the square.
     let model = weights::default_model(&Device::flex()).unwrap();

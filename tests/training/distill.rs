@@ -364,8 +364,9 @@ fn the_documented_way_to_continue_the_shipped_model_is_the_one_its_card_records(
         ("--lr-schedule", t.lr_schedule.name().to_string()),
         ("--steps", t.total_steps.to_string()),
     ];
-    // The README shows the full command too, beside `--follow-init`, which reads the record.
-    for doc in ["README.md", "assets/MODEL.md"] {
+    // The training guide shows the full command too, beside `--follow-init`, which reads the
+    // record.
+    for doc in ["docs/training.md"] {
         let flags = continue_command(doc);
         for (flag, value) in &expected {
             assert_eq!(flags.get(*flag), Some(value), "{doc}: {flag}");

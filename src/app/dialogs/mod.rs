@@ -66,7 +66,9 @@ impl Ask {
             Ask::Open(Purpose::Document) => "Open a photo",
             Ask::Open(Purpose::SecondPicture) => "Choose picture B",
             Ask::Open(Purpose::Mask) => "Load a mask",
-            Ask::Save(SaveKind::Document) => "Save the photo",
+            Ask::Save(SaveKind::Document) => {
+                "Save the photo (a JPEG saved over itself loses quality)"
+            }
             Ask::Save(SaveKind::Mask) => "Save the mask",
             Ask::Save(SaveKind::Frame) => "Export the frame",
             Ask::Save(SaveKind::Strip) => "Export the frames",

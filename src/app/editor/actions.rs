@@ -51,16 +51,8 @@ impl Editor {
                 if doc.mask.is_empty() {
                     return self.error("paint the area to inpaint first (B)");
                 }
-                let params = InpaintParams {
-                    levels: s.inpaint_levels(),
-                    grow: s.grow,
-                    feather: s.feather,
-                    renoise: s.renoise,
-                    content: s.content,
-                    seed,
-                    ..InpaintParams::default()
-                };
-                let p = json!({"levels": params.levels, "grow": s.grow, "feather": s.feather, "renoise": format!("{:?}", s.renoise), "content": format!("{:?}", s.content)});
+                let params = s.inpaint_params(seed);
+                let p = serde_json::to_value(&params).unwrap_or_default();
                 (
                     Job::Inpaint {
                         image: doc.image.clone(),

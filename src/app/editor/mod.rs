@@ -33,7 +33,7 @@ use crate::engine::plan::Plan;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::{Progress, Tiling};
 use crate::engine::schedule::SIGMA_MIN;
-use crate::engine::tasks::{EditParams, GenerateParams, InpaintParams, RestoreParams};
+use crate::engine::tasks::{EditParams, GenerateParams, RestoreParams};
 use crate::jobs::{Event, Job, JobId, JobOutput, ModelSource, Worker};
 use crate::photo::{Photo, Recipe, SaveOptions};
 

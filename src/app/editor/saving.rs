@@ -8,13 +8,17 @@ impl Editor {
         let Some(doc) = &self.doc else { return };
         let image = doc.export();
         let recipe = doc.recipe.clone();
+        let metadata = doc.metadata.clone();
         self.files.save(
             path,
             image,
             recipe,
-            SaveOptions {
-                jpeg_quality: self.save_quality,
-            },
+            (
+                SaveOptions {
+                    jpeg_quality: self.save_quality,
+                },
+                metadata,
+            ),
             true,
         );
     }
@@ -47,20 +51,23 @@ impl Editor {
                     path,
                     image,
                     None,
-                    SaveOptions {
-                        jpeg_quality: self.save_quality,
-                    },
+                    (
+                        SaveOptions {
+                            jpeg_quality: self.save_quality,
+                        },
+                        crate::photo::Metadata::default(),
+                    ),
                     false,
                 );
             }
         }
     }
 
+    /// Save over the document's file, except a JPEG: writing over it re-encodes the photo
+    /// (it loses a little more each time), so that is a choice made in the Save dialog.
     pub(super) fn save(&mut self) {
         match self.doc.as_ref().and_then(|d| d.path.clone()) {
-            Some(path) if crate::photo::OutputFormat::from_path(&path).is_ok() => {
-                self.save_document(path)
-            }
+            Some(path) if is_overwritable(&path) => self.save_document(path),
             _ => self.save_as(),
         }
     }
@@ -82,7 +89,27 @@ impl Editor {
             .and_then(|d| d.path.as_ref())
             .and_then(|p| p.parent())
             .map(PathBuf::from);
+        // A JPEG stays a JPEG under a new name; anything else becomes a PNG with its recipe.
+        let from_jpeg = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.path.as_deref())
+            .is_some_and(|p| {
+                matches!(
+                    crate::photo::OutputFormat::from_path(p),
+                    Ok(crate::photo::OutputFormat::Jpeg)
+                )
+            });
+        let ext = if from_jpeg { "jpg" } else { "png" };
         self.files
-            .pick_save_in(SaveKind::Document, &format!("{stem}-edited.png"), folder);
+            .pick_save_in(SaveKind::Document, &format!("{stem}-edited.{ext}"), folder);
     }
+}
+
+/// A file Save writes over without asking: a format it writes, and not a JPEG.
+fn is_overwritable(path: &std::path::Path) -> bool {
+    matches!(
+        crate::photo::OutputFormat::from_path(path),
+        Ok(crate::photo::OutputFormat::Png | crate::photo::OutputFormat::WebP)
+    )
 }

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::orientation::{to_stored, to_upright};
 use crate::engine::planar::Planar;
 
 use super::dct::Dct8;
@@ -168,6 +169,9 @@ pub fn jpeg_consistent(restored: &Planar, decoded: &Planar, tables: &JpegTables)
         ));
     }
     tables.check_size(decoded.width, decoded.height)?;
+    // The file's 8×8 grid is the stored image's: project there and turn the result upright.
+    let o = tables.orientation;
+    let (restored, decoded) = (&to_stored(restored, o), &to_stored(decoded, o));
     let mut planes = components(restored, tables.model);
     let reference = components(decoded, tables.model);
     let dct = Dct8::default();
@@ -177,7 +181,7 @@ pub fn jpeg_consistent(restored: &Planar, decoded: &Planar, tables: &JpegTables)
             s.spawn(move || project_plane(plane, dec, comp, dct));
         }
     });
-    Ok(to_rgb(&planes, tables.model, restored))
+    Ok(to_upright(&to_rgb(&planes, tables.model, restored), o))
 }
 
 #[cfg(test)]

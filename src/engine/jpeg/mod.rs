@@ -3,7 +3,7 @@
 
 pub mod consistency;
 pub mod dct;
-pub mod tables;
+pub use crate::pixels::jpeg_tables as tables;
 
+pub use crate::pixels::{ColourModel, JpegTables, is_jpeg};
 pub use consistency::jpeg_consistent;
-pub use tables::{ColourModel, JpegTables, is_jpeg};

@@ -8,15 +8,13 @@ use serde::Serialize;
 
 use super::data::Batch;
 use super::error::TrainError;
-use crate::engine::fill::harmonic_fill;
 use crate::engine::jpeg::JpegTables;
-use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
 use crate::engine::noise::NoiseRng;
 use crate::engine::noise_level::estimate_noise;
 use crate::engine::planar::Planar;
 use crate::engine::sampler::Tiling;
-use crate::engine::tasks::{self, GenerateParams, InpaintParams, RestoreParams};
+use crate::engine::tasks::{self, GenerateParams, RestoreParams};
 use crate::engine::{GenerationPreset, Result as EngineResult};
 
 pub use super::metrics::{hole_psnr, psnr, ssim};
@@ -100,7 +98,8 @@ pub fn jpeg_file(
     .map_err(|e| TrainError::Data(e.to_string()))?;
     let back = crate::photo::decode(&bytes, Path::new("jpeg"))
         .map_err(|e| TrainError::Data(e.to_string()))?;
-    Ok((from_rgb(&back.to_rgb8()), JpegTables::read(&bytes)?))
+    let tables = JpegTables::read(&bytes).map_err(crate::engine::EngineError::from)?;
+    Ok((from_rgb(&back.to_rgb8()), tables))
 }
 
 /// The clean photo quantised to 8 bits, as the reference for restoration metrics.
@@ -176,43 +175,6 @@ pub fn noisy_restoration(
         let params = RestoreParams::suggested(estimate_noise(&noisy), None);
         Ok((noisy, params))
     })
-}
-
-/// A centred square hole covering a quarter of the side.
-pub fn square_hole(w: usize, h: usize) -> Mask {
-    let side = (w.min(h) / 4).max(2);
-    let (y0, x0) = ((h - side) / 2, (w - side) / 2);
-    let mut m = Mask::empty(w, h);
-    for y in y0..y0 + side {
-        for x in x0..x0 + side {
-            m.data[y * w + x] = 1.0;
-        }
-    }
-    m
-}
-
-/// (baseline hole PSNR, BCM hole PSNR, NFE).
-pub fn inpainting(
-    model: &Bcm,
-    images: &[Planar],
-    p: &InpaintParams,
-) -> EngineResult<(f64, f64, usize)> {
-    let (mut base, mut bcm, mut nfe) = (0.0, 0.0, 0);
-    for img in images {
-        let hole = square_hole(img.width, img.height);
-        // Baseline: the harmonic fill "diffusion fill" tools paint.
-        base += hole_psnr(&harmonic_fill(img, &hole.data), img, &hole);
-        let params = InpaintParams {
-            grow: 0,
-            feather: 0,
-            ..p.clone()
-        };
-        let out = tasks::inpaint(model, img, &hole, &params, &whole(), &mut ())?;
-        bcm += hole_psnr(&out.image, img, &hole);
-        nfe = out.nfe;
-    }
-    let n = images.len().max(1) as f64;
-    Ok((base / n, bcm / n, nfe))
 }
 
 /// Validation numbers logged during training.

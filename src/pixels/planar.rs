@@ -1,6 +1,6 @@
 //! Host-side images as the engine sees them: planar f32, channel-major, data in [-1, 1].
 
-use super::error::{EngineError, Result};
+use super::error::{PixelError, Result};
 
 /// A C×H×W float image. Values are in [-1, 1] for clean images and unbounded for noisy ones.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +14,7 @@ pub struct Planar {
 impl Planar {
     pub fn new(channels: usize, height: usize, width: usize, data: Vec<f32>) -> Result<Self> {
         if data.len() != channels * height * width {
-            return Err(EngineError::SizeMismatch(format!(
+            return Err(PixelError::SizeMismatch(format!(
                 "{} values for a {channels}x{height}x{width} image",
                 data.len()
             )));

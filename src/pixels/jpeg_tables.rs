@@ -2,7 +2,7 @@
 //! component, its chroma subsampling and colour model, read from the file's markers (no
 //! entropy decoding needed).
 
-use crate::engine::error::{EngineError, Result};
+use super::error::{PixelError, Result};
 
 /// Natural (row-major) index of the i-th coefficient in the file's zig-zag order.
 const ZIGZAG: [usize; 64] = [
@@ -38,14 +38,18 @@ pub struct Component {
 /// The quantisation a JPEG image went through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JpegTables {
+    /// Size as stored in the file (before any EXIF turn).
     pub width: usize,
     pub height: usize,
     pub model: ColourModel,
     pub components: Vec<Component>,
+    /// The EXIF orientation the photo was turned upright with (1: none); the coding grid is
+    /// the stored image's.
+    pub orientation: u8,
 }
 
-fn err(message: impl Into<String>) -> EngineError {
-    EngineError::Jpeg(message.into())
+fn err(message: impl Into<String>) -> PixelError {
+    PixelError::Jpeg(message.into())
 }
 
 /// True for data that starts like a JPEG file.
@@ -149,12 +153,19 @@ impl JpegTables {
             height: frame.height,
             model,
             components,
+            orientation: 1,
         })
     }
 
-    /// An error unless the tables describe a `width`×`height` image.
+    /// An error unless the tables describe a `width`×`height` upright image.
     pub fn check_size(&self, width: usize, height: usize) -> Result<()> {
-        if (self.width, self.height) == (width, height) {
+        let turned = (5..=8).contains(&self.orientation);
+        let (w, h) = if turned {
+            (height, width)
+        } else {
+            (width, height)
+        };
+        if (self.width, self.height) == (w, h) {
             return Ok(());
         }
         Err(err(format!(

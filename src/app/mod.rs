@@ -8,6 +8,7 @@ mod document;
 mod editor;
 mod files;
 mod history;
+mod inpaint_panel;
 mod interpolation;
 mod launch;
 mod restore_panel;

@@ -2,6 +2,8 @@
 //! (1-8) saying how to turn it upright. The editor works on the upright pixels; a JPEG's
 //! coding grid stays in the stored orientation, so its projection turns them back first.
 
+use std::borrow::Cow;
+
 use super::planar::Planar;
 
 /// Width and height of the upright image for a stored `w`×`h` one.
@@ -27,37 +29,55 @@ fn stored_at(code: u8, x: usize, y: usize, w: usize, h: usize) -> (usize, usize)
     }
 }
 
-/// The stored image turned upright as tag `code` says (codes outside 2-8 change nothing).
-pub fn to_upright(stored: &Planar, code: u8) -> Planar {
-    let (w, h) = (stored.width, stored.height);
+/// Whether tag `code` turns the image at all (codes outside 2-8 mean "as stored").
+fn turns(code: u8) -> bool {
+    (2..=8).contains(&code)
+}
+
+/// Copy pixels between the stored `w`×`h` image and its upright view: `upright` says which
+/// one `from` is.
+fn copy_turned(from: &Planar, code: u8, upright: bool) -> Planar {
+    let (w, h) = if upright {
+        upright_size(code, from.width, from.height)
+    } else {
+        (from.width, from.height)
+    };
     let (uw, uh) = upright_size(code, w, h);
-    let mut out = Planar::zeros(stored.channels, uh, uw);
-    for c in 0..stored.channels {
+    let (ow, oh) = if upright { (w, h) } else { (uw, uh) };
+    let mut out = Planar::zeros(from.channels, oh, ow);
+    for c in 0..from.channels {
         for y in 0..uh {
             for x in 0..uw {
                 let (sx, sy) = stored_at(code, x, y, w, h);
-                out.data[(c * uh + y) * uw + x] = stored.data[(c * h + sy) * w + sx];
+                let (stored, shown) = ((c * h + sy) * w + sx, (c * uh + y) * uw + x);
+                if upright {
+                    out.data[stored] = from.data[shown];
+                } else {
+                    out.data[shown] = from.data[stored];
+                }
             }
         }
     }
     out
 }
 
-/// The upright image turned back to how tag `code` stores it (the inverse of [`to_upright`]).
-pub fn to_stored(upright: &Planar, code: u8) -> Planar {
-    let (uw, uh) = (upright.width, upright.height);
-    // The stored size is the upright size turned back.
-    let (w, h) = upright_size(code, uw, uh);
-    let mut out = Planar::zeros(upright.channels, h, w);
-    for c in 0..upright.channels {
-        for y in 0..uh {
-            for x in 0..uw {
-                let (sx, sy) = stored_at(code, x, y, w, h);
-                out.data[(c * h + sy) * w + sx] = upright.data[(c * uh + y) * uw + x];
-            }
-        }
+/// The stored image turned upright as tag `code` says; borrowed when the tag turns nothing
+/// (the common case, so a restoration pass copies nothing for it).
+pub fn to_upright(stored: &Planar, code: u8) -> Cow<'_, Planar> {
+    if turns(code) {
+        Cow::Owned(copy_turned(stored, code, false))
+    } else {
+        Cow::Borrowed(stored)
     }
-    out
+}
+
+/// The upright image turned back to how tag `code` stores it (the inverse of [`to_upright`]).
+pub fn to_stored(upright: &Planar, code: u8) -> Cow<'_, Planar> {
+    if turns(code) {
+        Cow::Owned(copy_turned(upright, code, true))
+    } else {
+        Cow::Borrowed(upright)
+    }
 }
 
 #[cfg(test)]
@@ -76,11 +96,11 @@ mod tests {
             reference.apply_orientation(Orientation::from_exif(code).unwrap());
             let upright = to_upright(&planar, code);
             assert_eq!(
-                upright,
+                *upright,
                 crate::photo::planar_from_image(&reference),
                 "tag {code}"
             );
-            assert_eq!(to_stored(&upright, code), planar, "tag {code} back");
+            assert_eq!(*to_stored(&upright, code), planar, "tag {code} back");
         }
     }
 }

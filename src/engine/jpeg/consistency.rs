@@ -171,9 +171,9 @@ pub fn jpeg_consistent(restored: &Planar, decoded: &Planar, tables: &JpegTables)
     tables.check_size(decoded.width, decoded.height)?;
     // The file's 8×8 grid is the stored image's: project there and turn the result upright.
     let o = tables.orientation;
-    let (restored, decoded) = (&to_stored(restored, o), &to_stored(decoded, o));
-    let mut planes = components(restored, tables.model);
-    let reference = components(decoded, tables.model);
+    let (restored, decoded) = (to_stored(restored, o), to_stored(decoded, o));
+    let mut planes = components(&restored, tables.model);
+    let reference = components(&decoded, tables.model);
     let dct = Dct8::default();
     std::thread::scope(|s| {
         for ((plane, dec), comp) in planes.iter_mut().zip(&reference).zip(&tables.components) {
@@ -181,7 +181,7 @@ pub fn jpeg_consistent(restored: &Planar, decoded: &Planar, tables: &JpegTables)
             s.spawn(move || project_plane(plane, dec, comp, dct));
         }
     });
-    Ok(to_upright(&to_rgb(&planes, tables.model, restored), o))
+    Ok(to_upright(&to_rgb(&planes, tables.model, &restored), o).into_owned())
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ pub fn edit(
         )));
     }
     let plan = edit_plan(p)?;
-    let soft = region.grow(p.grow).feather(p.feather);
+    let soft = region.grown_and_feathered(p.grow, p.feather);
     let rect = work_region(&soft, p.context, model.config.alignment()).ok_or_else(|| {
         EngineError::Parameter("the edit region is empty: paint strokes or a mask".into())
     })?;

@@ -31,37 +31,46 @@ impl Count {
 
 /// One scale's loop. `known` is the photo at this scale, `mask` its one-channel weights.
 pub(super) struct Scale<'a> {
-    pub model: &'a Bcm,
-    pub known: &'a Planar,
-    pub mask: &'a [f32],
-    pub tiling: &'a Tiling,
+    model: &'a Bcm,
+    known: &'a Planar,
+    mask: &'a Mask,
+    tiling: &'a Tiling,
+    /// Photo pixels just around the mask, where the network's colour error is read.
+    ring: Vec<usize>,
 }
 
 /// Width of the band of photo around the mask where the network's colour error is read.
 const BIAS_RING: usize = 8;
 
-impl Scale<'_> {
+impl<'a> Scale<'a> {
+    pub fn new(model: &'a Bcm, known: &'a Planar, mask: &'a Mask, tiling: &'a Tiling) -> Self {
+        let near = mask.grown_and_feathered(BIAS_RING, 0);
+        let ring = (0..mask.data.len())
+            .filter(|&i| mask.data[i] <= 0.0 && near.data[i] > 0.0)
+            .collect();
+        Self {
+            model,
+            known,
+            mask,
+            tiling,
+            ring,
+        }
+    }
+
     /// Take out of the network's result the mean colour error it makes on the photo just
     /// around the mask: it makes the same one inside, where it shows as a tinted fill.
     fn remove_bias(&self, clean: &mut Planar) {
-        let (w, h) = (self.known.width, self.known.height);
-        let Ok(mask) = Mask::new(w, h, self.mask.to_vec()) else {
-            return;
-        };
-        let near = mask.grown_and_feathered(BIAS_RING, 0);
-        let ring: Vec<usize> = (0..w * h)
-            .filter(|&i| self.mask[i] <= 0.0 && near.data[i] > 0.0)
-            .collect();
-        if ring.is_empty() {
+        if self.ring.is_empty() {
             return;
         }
-        let n = w * h;
+        let n = self.known.pixels();
         for c in 0..clean.channels {
-            let bias = ring
+            let bias = self
+                .ring
                 .iter()
                 .map(|&i| f64::from(clean.data[c * n + i] - self.known.data[c * n + i]))
                 .sum::<f64>()
-                / ring.len() as f64;
+                / self.ring.len() as f64;
             for v in &mut clean.data[c * n..(c + 1) * n] {
                 *v -= bias as f32;
             }
@@ -118,7 +127,7 @@ impl Scale<'_> {
             count.done += 1;
             self.remove_bias(&mut clean);
             clean.clamp_unit();
-            estimate = self.known.blend(&clean, self.mask);
+            estimate = self.known.blend(&clean, &self.mask.data);
             monitor.progress(&count.progress(SIGMA_MIN));
         }
         Ok(estimate)

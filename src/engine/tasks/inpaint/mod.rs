@@ -263,12 +263,7 @@ pub fn inpaint(
                 &p.refine,
             ),
         };
-        let scale = Scale {
-            model,
-            known: y,
-            mask: m,
-            tiling,
-        };
+        let scale = Scale::new(model, y, &masks[s], tiling);
         estimate = Some(scale.run(start, levels, p.renoise, &mut rng, &mut count, monitor)?);
     }
     let estimate = estimate.unwrap_or_else(|| known[0].clone());

@@ -324,6 +324,9 @@ pub enum Command {
         /// Only the inpainting table (measuring inpainting settings).
         #[arg(long)]
         inpainting_only: bool,
+        /// Print Markdown tables (what the model card pastes) instead of aligned columns.
+        #[arg(long)]
+        markdown: bool,
         /// The inpainting settings measured (default: the defaults).
         #[command(flatten)]
         fill: InpaintArgs,

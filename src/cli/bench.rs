@@ -12,14 +12,7 @@ use bcm_studio::engine::train::TrainConfig;
 use bcm_studio::engine::train::timing::time_steps;
 use bcm_studio::engine::train::validate::jpeg_file;
 use bcm_studio::engine::{Bcm, Mask, NoiseRng, Planar, Progress, Tiling};
-
-/// Peak resident memory of this process so far (Linux), MiB.
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
+use bcm_studio::util::memory::peak_rss_mib;
 
 fn devices(requested: &[String]) -> Result<Vec<SelectedDevice>> {
     if requested.is_empty() {

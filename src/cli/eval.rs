@@ -1,4 +1,5 @@
-//! `eval`: the model's numbers on held-out photos, as a Markdown table (the model card's).
+//! `eval`: the model's numbers on held-out photos, as aligned tables or (`--markdown`) as the
+//! Markdown the model card pastes.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ use bcm_studio::engine::train::validate::{
 };
 
 use super::common::Session;
+use super::table::Table;
 
 /// JPEG restorations measured without the file: (quality, σ, damage, passes, mirrored
 /// copies). The first of each quality adds fresh noise on top of the damage; the others read
@@ -46,6 +48,8 @@ pub struct EvalRequest {
     pub size: usize,
     pub inpainting_only: bool,
     pub inpaint: InpaintParams,
+    /// Markdown tables instead of aligned text.
+    pub markdown: bool,
 }
 
 pub fn run(session: &Session, r: &EvalRequest) -> Result<()> {
@@ -87,8 +91,10 @@ pub fn run(session: &Session, r: &EvalRequest) -> Result<()> {
         if let Some(files) = &test_files {
             splits.push(inpaint_eval::crops(files, r.max_images, size)?);
         }
-        restoration_table(session, &splits, size)?;
-        println!();
+        print!(
+            "{}",
+            restoration_table(session, &splits, size)?.render(r.markdown)
+        );
     }
     let mut splits = vec![(
         "validation",
@@ -97,7 +103,11 @@ pub fn run(session: &Session, r: &EvalRequest) -> Result<()> {
     if let Some(files) = &test_files {
         splits.push(("test", inpaint_eval::crops(files, r.max_images, CROP)?));
     }
-    inpainting_table(session, &splits, &r.inpaint)
+    print!(
+        "{}",
+        inpainting_table(session, &splits, &r.inpaint)?.render(r.markdown)
+    );
+    Ok(())
 }
 
 /// Every photo under `dir`, sorted (a test folder is used whole).
@@ -109,12 +119,12 @@ fn all_photos(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// One row's figures on each split, joined into table cells.
+/// One row's figures on each split, as table cells; the last split's value too.
 fn cells<T>(
     splits: &[Vec<Planar>],
     mut measure: impl FnMut(&[Planar]) -> Result<T>,
     show: impl Fn(&T) -> String,
-) -> Result<(String, T)> {
+) -> Result<(Vec<String>, T)> {
     let mut shown = Vec::new();
     let mut last = None;
     for crops in splits {
@@ -123,43 +133,52 @@ fn cells<T>(
         last = Some(value);
     }
     let last = last.ok_or_else(|| anyhow::anyhow!("no photos to measure"))?;
-    Ok((shown.join(" | "), last))
+    Ok((shown, last))
+}
+
+/// A row of the restoration table: what, NFE, then one cell per split. Said on stderr as it
+/// is measured (the whole table takes tens of minutes on a CPU).
+fn row(table: &mut Table, what: String, nfe: String, cells: Vec<String>) {
+    eprintln!("measured: {what}");
+    table.rows.push([vec![what, nfe], cells].concat());
+}
+
+/// A PSNR after a restoration and its gain over the damaged input.
+fn gain((before, after): (f64, f64)) -> String {
+    format!("{after:.2} dB ({:+.2})", after - before)
 }
 
 /// Reconstruction and restoration rows, one result column per split.
-fn restoration_table(session: &Session, splits: &[Vec<Planar>], size: usize) -> Result<()> {
+fn restoration_table(session: &Session, splits: &[Vec<Planar>], size: usize) -> Result<Table> {
     let model = &session.model;
-    let counts: Vec<String> = splits.iter().map(|s| s.len().to_string()).collect();
     let names = ["validation", "test"];
-    println!(
-        "Centre {size}x{size} crops ({} photos); PSNR against the clean crop.",
-        counts
-            .iter()
-            .zip(names)
-            .map(|(c, n)| format!("{n} {c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let counts: Vec<String> = splits
+        .iter()
+        .zip(names)
+        .map(|(s, n)| format!("{n} {}", s.len()))
+        .collect();
+    let head = [&["measurement", "NFE"][..], &names[..splits.len()]].concat();
+    let mut table = Table::new(
+        format!(
+            "Centre {size}x{size} crops ({} photos). PSNR against the clean crop; in brackets \
+             the gain over the damaged photo. \"From the file\": the strength read from the \
+             JPEG's own tables, each pass kept consistent with the file.",
+            counts.join(", ")
+        ),
+        &head,
     );
-    println!();
-    let heads: Vec<&str> = names[..splits.len()].to_vec();
-    println!("| measurement | {} | NFE |", heads.join(" | "));
-    println!("|---|{}---|", "---|".repeat(splits.len()));
     for nfe in [1, 2, 4, 8, 16, 32, 64] {
-        let (row, _) = cells(
+        let (shown, _) = cells(
             splits,
             |c| Ok(reconstruction(model, c, nfe, 0)?),
-            |(p, s)| format!("PSNR {p:.2} dB, SSIM {s:.3}"),
+            |(p, s)| format!("{p:.2} dB, SSIM {s:.3}"),
         )?;
         let down = Plan::generation(model.info.ladders, nfe, 80.0)?.nfe();
-        println!("| reconstruction (invert to 80, generate back) | {row} | {nfe} + {down} |");
+        let what = "round trip: invert to σ 80, generate back".to_string();
+        row(&mut table, what, format!("{nfe} + {down}"), shown);
     }
-    let mut rows = Vec::new();
+    let mut jpeg = Vec::new();
     for (quality, sigma, damage, passes, mirrors) in WITHOUT_FILE {
-        let copies = if mirrors > 1 {
-            format!(", {mirrors} mirrored copies")
-        } else {
-            String::new()
-        };
         let p = RestoreParams {
             sigma,
             passes,
@@ -167,45 +186,38 @@ fn restoration_table(session: &Session, splits: &[Vec<Planar>], size: usize) -> 
             mirrors,
             ..RestoreParams::default()
         };
-        let what = match passes {
-            1 => format!("σ {sigma}, damage {damage}{copies}"),
-            n => format!("σ {sigma}, damage {damage}, {n} passes{copies}"),
-        };
-        rows.push((quality, what, JpegSetting::Manual(p)));
+        let mut what = format!("σ {sigma}, damage {damage}");
+        if passes > 1 {
+            what += &format!(", {passes} passes");
+        }
+        if mirrors > 1 {
+            what += &format!(", {mirrors} mirrored copies");
+        }
+        jpeg.push((quality, what, JpegSetting::Manual(p)));
     }
     for (quality, passes) in FROM_FILE {
-        let what = format!("strength from the file, {passes} passes, consistent with the file");
-        rows.push((quality, what, JpegSetting::FromFile { passes }));
+        let what = format!("from the file, {passes} passes");
+        jpeg.push((quality, what, JpegSetting::FromFile { passes }));
     }
-    for (quality, what, setting) in rows {
-        let (row, (_, _, nfe)) = cells(
+    for (quality, what, setting) in jpeg {
+        let (shown, (_, _, nfe)) = cells(
             splits,
             |c| Ok(jpeg_restoration(model, c, quality, &setting)?),
-            |(before, after, _)| {
-                format!(
-                    "{after:.2} dB vs {before:.2} dB decoded ({:+.2} dB)",
-                    after - before
-                )
-            },
+            |(before, after, _)| gain((*before, *after)),
         )?;
-        println!("| JPEG q={quality} restoration ({what}) | {row} | {nfe} |");
+        let what = format!("JPEG q{quality} restored: {what}");
+        row(&mut table, what, nfe.to_string(), shown);
     }
     for sigma in NOISE {
-        let (row, (_, _, nfe)) = cells(
+        let (shown, (_, _, nfe)) = cells(
             splits,
             |c| Ok(noisy_restoration(model, c, sigma)?),
-            |(before, after, _)| {
-                format!(
-                    "{after:.2} dB vs {before:.2} dB noisy ({:+.2} dB)",
-                    after - before
-                )
-            },
+            |(before, after, _)| gain((*before, *after)),
         )?;
-        println!(
-            "| noisy photo (white noise σ {sigma}) restoration, settings from the noise measured in it | {row} | {nfe} |"
-        );
+        let what = format!("white noise σ {sigma} restored: settings from the noise measured");
+        row(&mut table, what, nfe.to_string(), shown);
     }
-    Ok(())
+    Ok(table)
 }
 
 /// The inpainting table: each kind of hole on each split, the BCM with `p` beside the
@@ -214,32 +226,42 @@ fn inpainting_table(
     session: &Session,
     splits: &[(&str, Vec<Planar>)],
     p: &InpaintParams,
-) -> Result<()> {
+) -> Result<Table> {
     let model = &session.model;
-    println!(
-        "Inpainting, {CROP}x{CROP} centre crops, levels {}. In-hole PSNR (higher is better); \
-         colour shift: the distance on the 0-255 scale between the fill's mean colour and a \
-         {RING}-pixel ring around the hole (the photo's own content scores the last column).",
-        p.schedule(),
+    let mut table = Table::new(
+        format!(
+            "Inpainting, {CROP}x{CROP} centre crops, levels {}. In-hole PSNR (higher is better); \
+             colour shift: the distance on the 0-255 scale between the fill's mean colour and a \
+             {RING}-pixel ring around the hole (the photo's own content scores the last column).",
+            p.schedule(),
+        ),
+        &[
+            "hole",
+            "split (crops)",
+            "PSNR BCM",
+            "PSNR classical",
+            "shift BCM",
+            "shift classical",
+            "shift photo",
+            "NFE",
+        ],
     );
-    println!();
-    println!(
-        "| hole | split (crops) | BCM PSNR | classical fill PSNR | BCM colour shift | classical colour shift | photo's own shift | NFE |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
     for kind in HoleKind::ALL {
         for (split, crops) in splits {
             let (truth, classical, bcm, nfe) = inpaint_eval::score(model, crops, kind, p)?;
-            println!(
-                "| {} | {split} ({}) | {:.2} dB | {:.2} dB | {:.1} | {:.1} | {truth:.1} | {nfe} |",
-                kind.describe(),
-                crops.len(),
-                bcm.psnr,
-                classical.psnr,
-                bcm.shift,
-                classical.shift,
-            );
+            let what = kind.describe().to_string();
+            eprintln!("measured: {what} on {split}");
+            table.rows.push(vec![
+                what,
+                format!("{split} ({})", crops.len()),
+                format!("{:.2} dB", bcm.psnr),
+                format!("{:.2} dB", classical.psnr),
+                format!("{:.1}", bcm.shift),
+                format!("{:.1}", classical.shift),
+                format!("{truth:.1}"),
+                nfe.to_string(),
+            ]);
         }
     }
-    Ok(())
+    Ok(table)
 }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod inpaint_args;
 pub mod interpolate;
 pub mod run;
+pub mod table;
 pub mod train;
 
 pub use args::{Cli, Command};

@@ -300,6 +300,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             size,
             test_data,
             inpainting_only,
+            markdown,
             fill,
         } => super::eval::run(
             session,
@@ -310,6 +311,7 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
                 size,
                 inpainting_only,
                 inpaint: fill.params(seed)?,
+                markdown,
             },
         )?,
         Command::Bench { .. }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::blend::{BlendRequest, blend};
 use crate::engine::mask::Mask;
 use crate::engine::model::{Bcm, ModelInfo};
 use crate::engine::plan::Plan;
@@ -10,7 +11,20 @@ use crate::engine::sampler::{Monitor, Tiling};
 use crate::engine::tasks::{
     self, EditParams, GenerateParams, InpaintParams, Interpolator, RestoreParams,
 };
-use crate::engine::{NoiseRng, Result, weights};
+use crate::engine::train::{TrainConfig, TrainError, timing};
+use crate::engine::{EngineError, NoiseRng, weights};
+use crate::util::memory::peak_rss_mib;
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Training(#[from] TrainError),
+}
+
+type Result<T> = std::result::Result<T, JobError>;
 
 /// A unit of engine work.
 #[derive(Debug, Clone)]
@@ -63,6 +77,11 @@ pub enum Job {
     SetModel(Box<Bcm>),
     /// Read a model and make it the worker's (File > Model); the old one stays on failure.
     LoadModel(ModelSource),
+    /// Blend two models, save the blend and make it the worker's model (Train tab).
+    Blend(Box<BlendRequest>),
+    /// Time training steps of these settings on the worker's device (Train tab's estimate):
+    /// one untimed step that compiles kernels, then two.
+    MeasureTraining(Box<TrainConfig>),
 }
 
 /// Where a model to load comes from.
@@ -87,6 +106,8 @@ impl Job {
             Job::InterpolationStrip { .. } => "interpolation strip",
             Job::SetModel(_) => "switch model",
             Job::LoadModel(_) => "load model",
+            Job::Blend(_) => "blend models",
+            Job::MeasureTraining(_) => "measure training",
         }
     }
 }
@@ -112,6 +133,17 @@ pub enum JobOutput {
     },
     ModelChanged {
         info: ModelInfo,
+    },
+    /// A blend was saved at `file` and is the worker's model now.
+    Blended {
+        file: PathBuf,
+        info: ModelInfo,
+    },
+    /// Seconds per training step at `batch` images, and the process's peak memory (MiB).
+    Measured {
+        seconds_per_step: f64,
+        batch: usize,
+        peak_mib: Option<f64>,
     },
 }
 
@@ -222,9 +254,7 @@ pub(crate) fn execute(
             seed,
         } => {
             let Some(interp) = &state.interpolator else {
-                return Err(crate::engine::EngineError::Parameter(
-                    "invert the two pictures first".into(),
-                ));
+                return Err(EngineError::Parameter("invert the two pictures first".into()).into());
             };
             if preview_scale > 1 {
                 let small = match state.preview.take() {
@@ -254,9 +284,7 @@ pub(crate) fn execute(
         }
         Job::InterpolationStrip { frames, seed } => {
             let Some(interp) = &state.interpolator else {
-                return Err(crate::engine::EngineError::Parameter(
-                    "invert the two pictures first".into(),
-                ));
+                return Err(EngineError::Parameter("invert the two pictures first".into()).into());
             };
             let frames = frames.clamp(2, 64);
             let (h, w) = (interp.a.latent.height, interp.a.latent.width);
@@ -284,7 +312,9 @@ pub(crate) fn execute(
                 schedule: interp.generation.to_string(),
             }
         }
-        Job::SetModel(new) => switch_model(model, state, *new),
+        Job::SetModel(new) => JobOutput::ModelChanged {
+            info: switch_model(model, state, *new),
+        },
         Job::LoadModel(source) => {
             let new = match &source {
                 ModelSource::Embedded => weights::default_model(&model.device)?,
@@ -298,17 +328,34 @@ pub(crate) fn execute(
                     new
                 }
             };
-            switch_model(model, state, new)
+            JobOutput::ModelChanged {
+                info: switch_model(model, state, new),
+            }
+        }
+        Job::Blend(request) => {
+            let new = blend(&request, &model.device)?;
+            JobOutput::Blended {
+                info: switch_model(model, state, new),
+                file: request.out,
+            }
+        }
+        Job::MeasureTraining(config) => {
+            if monitor.cancelled() {
+                return Err(EngineError::Cancelled.into());
+            }
+            JobOutput::Measured {
+                seconds_per_step: timing::time_steps(&config, &model.device, 1, 2)?,
+                batch: config.batch,
+                peak_mib: peak_rss_mib(),
+            }
         }
     })
 }
 
-/// Make `new` the worker's model; what was prepared with the old one is dropped.
-fn switch_model(model: &mut Bcm, state: &mut WorkerState, new: Bcm) -> JobOutput {
+/// Make `new` the worker's model (what was prepared with the old one is dropped); its info.
+fn switch_model(model: &mut Bcm, state: &mut WorkerState, new: Bcm) -> ModelInfo {
     *model = new;
     state.interpolator = None;
     state.preview = None;
-    JobOutput::ModelChanged {
-        info: model.info.clone(),
-    }
+    model.info.clone()
 }

@@ -5,9 +5,10 @@
 //! the engine between network evaluations and tiles. One job runs at a time; a second one is
 //! refused (interpolation frames replace a waiting frame instead, so dragging never queues up).
 
+pub mod blend;
 mod job;
 pub mod training;
 mod worker;
 
-pub use job::{Job, JobOutput, ModelSource};
+pub use job::{Job, JobError, JobOutput, ModelSource};
 pub use worker::{Event, JobHold, JobId, Worker};

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::job::{Job, JobOutput, WorkerState, execute};
+use super::job::{Job, JobError, JobOutput, WorkerState, execute};
 use crate::engine::EngineError;
 use crate::engine::model::Bcm;
 use crate::engine::sampler::{Monitor, Progress, Tiling};
@@ -160,7 +160,9 @@ impl Worker {
                     }));
                     let event = match result {
                         Ok(Ok(output)) => Event::Finished { id, output },
-                        Ok(Err(EngineError::Cancelled)) => Event::Cancelled { id },
+                        Ok(Err(JobError::Engine(EngineError::Cancelled))) => {
+                            Event::Cancelled { id }
+                        }
                         Ok(Err(e)) => Event::Failed {
                             id,
                             message: e.to_string(),

@@ -15,30 +15,32 @@ fn eval_prints_the_model_card_table() {
         let folder = if k < 6 { &d } else { &test };
         save(&img, &folder.join(format!("p{k}.png")));
     }
-    let out = bin()
-        .args(["eval", "--data"])
-        .arg(&d)
-        .arg("--test-data")
-        .arg(&test)
-        .args(["--images", "2", "--size", "64"])
-        .output()
-        .unwrap();
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let eval = |format: &[&str]| {
+        let out = bin()
+            .args(["eval", "--data"])
+            .arg(&d)
+            .arg("--test-data")
+            .arg(&test)
+            .args(["--images", "2", "--size", "64"])
+            .args(format)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let table = eval(&["--markdown"]);
     for row in [
-        "reconstruction",
-        "| 1 + 1 |",
-        "| 2 + 2 |",
-        "| 4 + 4 |",
-        "| 64 + 63 |",
-        "JPEG q=10",
-        "JPEG q=30",
-        "4 mirrored copies) |",
-        "| measurement | validation | test | NFE |",
+        "| measurement | NFE | validation | test |",
+        "| round trip: invert to σ 80, generate back | 1 + 1 |",
+        "| round trip: invert to σ 80, generate back | 2 + 2 |",
+        "| round trip: invert to σ 80, generate back | 64 + 63 |",
+        "| JPEG q10 restored: σ 0.08, damage 0.08, 4 mirrored copies | 4 |",
+        "| JPEG q30 restored: from the file, 3 passes |",
+        "| white noise σ 0.2 restored",
         "| four 32×32 boxes | validation (",
         "| four 32×32 boxes | test (2) |",
         "| one 64×64 box | test (2) |",
@@ -46,6 +48,12 @@ fn eval_prints_the_model_card_table() {
     ] {
         assert!(table.contains(row), "missing {row:?} in\n{table}");
     }
+    // Without --markdown the same rows, in aligned columns for a terminal.
+    let plain = eval(&[]);
+    assert!(!plain.contains('|'), "{plain}");
+    let rows = |text: &str| text.lines().filter(|l| l.contains("round trip")).count();
+    assert_eq!(rows(&plain), rows(&table));
+    assert_eq!(rows(&plain), 7);
     std::fs::remove_dir_all(&d).unwrap();
     std::fs::remove_dir_all(&test).unwrap();
 }

@@ -391,3 +391,36 @@ fn training_tab_blends_two_runs_into_the_editor() {
     assert!(off < 1e-3, "{off}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn training_tab_measures_on_the_editors_worker_not_beside_its_job() {
+    let d = tempdir("measure-tab");
+    training_photos(&d.join("photos"));
+    let path = d.join("photo.png");
+    write_photo(&path, 96, 64);
+    let mut h = train_tab(&d, "measured", 2, 4);
+    open(&mut h, path);
+    // A restoration holds the worker: the measurement is refused rather than run beside it.
+    let hold = h.state_mut().worker.hold_next_job();
+    h.state_mut().run_task(bcm_studio::app::TaskKind::Restore);
+    h.run_steps(2);
+    wait(&mut h, "the restoration to start", |_| hold.reached());
+    h.get_by_label("Measure").click();
+    wait_for(&mut h, "the refusal", |h| {
+        h.query_by_label_contains("cannot measure: busy with restore")
+            .is_some()
+    });
+    hold.release();
+    wait(&mut h, "the restoration to finish", |e| !e.busy());
+    // Free, the worker takes it: it is the editor's running job until the estimate is in.
+    let hold = h.state_mut().worker.hold_next_job();
+    h.get_by_label("Measure").click();
+    h.run_steps(2);
+    assert_eq!(h.state().worker.running(), Some("measure training"));
+    hold.release();
+    wait_for(&mut h, "the estimate", |h| {
+        h.query_by_label_contains("measured:").is_some()
+    });
+    assert!(!h.state().busy());
+    std::fs::remove_dir_all(&d).unwrap();
+}

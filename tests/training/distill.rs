@@ -323,6 +323,8 @@ fn the_shipped_model_goes_on_distilling_from_the_shipped_teacher() {
 /// history also shows earlier stages started from the file then shipped), as flag → value.
 fn continue_command(doc: &str) -> std::collections::HashMap<String, String> {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+    // Prose wraps lines inside inline code, so compare with the line breaks as spaces.
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let start = text
         .find(
             "`bcm-studio train --objective distill --init assets/bcm-default.safetensors --teacher",

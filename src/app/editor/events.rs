@@ -8,7 +8,9 @@ impl Editor {
             match event {
                 Event::Progress { progress, .. } => self.progress = Some(progress),
                 Event::Cancelled { id } => {
-                    self.purposes.remove(&id);
+                    if matches!(self.purposes.remove(&id), Some(JobPurpose::Training)) {
+                        self.training.job_stopped("cancelled");
+                    }
                     self.progress = None;
                     self.info("cancelled; nothing was changed");
                 }
@@ -19,6 +21,7 @@ impl Editor {
                         Some(JobPurpose::Model) => {
                             self.error(format!("the model was not changed: {message}"))
                         }
+                        Some(JobPurpose::Training) => self.training.job_stopped(&message),
                         _ => self.error(message),
                     }
                 }
@@ -105,18 +108,28 @@ impl Editor {
                 self.pending_save = Some(SaveTarget::Strip(image));
                 self.files.pick_save(SaveKind::Strip, "interpolation.png");
             }
-            (_, JobOutput::ModelChanged { info }) => {
-                self.info(format!("the editor now uses {}", info.name));
-                self.timeline.set_ladders(info.ladders);
-                // The worker dropped the latents the old model made: invert again.
-                self.interp.invalidate();
-                self.model = info;
+            (_, JobOutput::ModelChanged { info }) => self.model_changed(info),
+            (_, output @ JobOutput::Blended { .. }) => {
+                self.training.job_finished(&output);
+                if let JobOutput::Blended { info, .. } = output {
+                    self.model_changed(info);
+                }
             }
+            (_, output @ JobOutput::Measured { .. }) => self.training.job_finished(&output),
             (_, other) => self.error(format!(
                 "unexpected result {:?}",
                 std::mem::discriminant(&other)
             )),
         }
+    }
+
+    /// The worker uses another model now.
+    fn model_changed(&mut self, info: ModelInfo) {
+        self.info(format!("the editor now uses {}", info.name));
+        self.timeline.set_ladders(info.ladders);
+        // The worker dropped the latents the old model made: invert again.
+        self.interp.invalidate();
+        self.model = info;
     }
 
     pub(super) fn handle_file_events(&mut self) {

@@ -74,6 +74,8 @@ enum JobPurpose {
     Frame,
     Strip,
     Model,
+    /// A Train tab job (a blend, a measurement): its result goes back to the tab.
+    Training,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +210,7 @@ impl Editor {
                 self.purposes.insert(id, purpose);
                 self.progress = None;
             }
+            Err(e) if matches!(purpose, JobPurpose::Training) => self.training.job_stopped(&e),
             Err(e) => self.error(e),
         }
     }
@@ -300,6 +303,9 @@ impl Editor {
         self.training.poll();
         if let Some(model) = self.training.take_model_for_editor() {
             self.submit(Job::SetModel(Box::new(model)), JobPurpose::Model);
+        }
+        if let Some(job) = self.training.take_job() {
+            self.submit(job, JobPurpose::Training);
         }
         self.shortcuts(&ctx);
         self.dropped_files(&ctx);

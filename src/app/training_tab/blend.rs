@@ -1,12 +1,10 @@
 //! Blend two models (a checkpoint merger): the shipped model or any run's newest EMA weights,
-//! mixed weight by weight on a worker thread, or one moved by what a second has over a third
-//! (add difference). The result is saved under `runs/blends/` and sent to the editor.
-
-use std::sync::mpsc::{Receiver, channel};
+//! mixed weight by weight, or one moved by what a second has over a third (add difference).
+//! The editor's worker does it (as a job, never beside another one); the result is saved
+//! under `runs/blends/` and becomes the editor's model.
 
 use super::*;
-use crate::engine::merge::{CardedModel, add_difference, merge};
-use crate::engine::weights;
+use crate::jobs::blend::{BlendRequest, NamedModel};
 
 /// A model the blend can take: what the user reads, a short name for files, its weights.
 #[derive(Clone)]
@@ -16,8 +14,14 @@ struct Choice {
     file: PathBuf,
 }
 
-/// What a blend sends back: where it was saved and the model.
-type BlendResult = Result<(PathBuf, Bcm), String>;
+impl Choice {
+    fn named(&self) -> NamedModel {
+        NamedModel {
+            file: self.file.clone(),
+            name: self.label.clone(),
+        }
+    }
+}
 
 pub struct BlendForm {
     /// The chosen models' weight files.
@@ -27,7 +31,6 @@ pub struct BlendForm {
     pub difference_from: Option<PathBuf>,
     /// Weight of the second model (or of the difference).
     pub weight: f32,
-    pending: Option<Receiver<BlendResult>>,
 }
 
 impl Default for BlendForm {
@@ -37,14 +40,7 @@ impl Default for BlendForm {
             second: None,
             difference_from: None,
             weight: 0.5,
-            pending: None,
         }
-    }
-}
-
-impl BlendForm {
-    pub fn is_blending(&self) -> bool {
-        self.pending.is_some()
     }
 }
 
@@ -81,34 +77,6 @@ fn difference_combo(
             }
         })
         .response
-}
-
-/// Load them, name them by their choices (fine-tunes of one preset share a card name), blend
-/// (or add the difference) and save.
-fn blend_files(
-    first: &Choice,
-    second: &Choice,
-    difference_from: Option<&Choice>,
-    weight: f32,
-    out: &Path,
-    device: &Device,
-) -> BlendResult {
-    let load = |c: &Choice| -> Result<CardedModel, String> {
-        let (model, mut card) =
-            weights::load_with_card(&c.file, device).map_err(|e| e.to_string())?;
-        card.name = c.label.clone();
-        Ok(CardedModel { model, card })
-    };
-    let blended = match difference_from {
-        Some(third) => add_difference(load(first)?, &load(second)?, &load(third)?, weight),
-        None => merge(load(first)?, &load(second)?, weight),
-    }
-    .map_err(|e| e.to_string())?;
-    if let Some(dir) = out.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    weights::save(&blended.model, &blended.card, out).map_err(|e| e.to_string())?;
-    Ok((out.to_path_buf(), blended.model))
 }
 
 impl TrainingTab {
@@ -163,7 +131,7 @@ impl TrainingTab {
             .on_hover_text(hover);
         let pair = find(&self.blend.first).zip(find(&self.blend.second));
         ui.horizontal(|ui| {
-            let ready = pair.is_some() && !self.blend.is_blending();
+            let ready = pair.is_some() && self.pending.is_none();
             if ui
                 .add_enabled(ready, egui::Button::new("Blend and use in editor"))
                 .on_hover_text("Saves the blend under runs/blends/ and swaps the editor to it.")
@@ -172,7 +140,7 @@ impl TrainingTab {
             {
                 self.start_blend(first, second, third);
             }
-            if self.blend.is_blending() {
+            if self.pending == Some(TabJob::Blend) {
                 ui.spinner();
                 ui.label("blending…");
             }
@@ -190,42 +158,26 @@ impl TrainingTab {
             second.slug,
             weight * 100.0
         ));
-        let (tx, rx) = channel();
-        let (device, waker) = (self.device.clone(), self.waker.clone());
-        std::thread::spawn(move || {
-            let result = blend_files(&first, &second, third.as_ref(), weight, &out, &device);
-            let _ = tx.send(result);
-            waker();
-        });
-        self.blend.pending = Some(rx);
-        self.message = None;
+        self.send_job(
+            Job::Blend(Box::new(BlendRequest {
+                first: first.named(),
+                second: second.named(),
+                difference_from: third.as_ref().map(Choice::named),
+                weight,
+                out,
+            })),
+            TabJob::Blend,
+        );
     }
 
-    pub(super) fn poll_blend(&mut self) {
-        let Some(rx) = &self.blend.pending else {
-            return;
-        };
-        let result = match rx.try_recv() {
-            Ok(result) => result,
-            Err(std::sync::mpsc::TryRecvError::Empty) => return,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                Err("the blend stopped unexpectedly".into())
-            }
-        };
-        self.blend.pending = None;
-        match result {
-            Ok((file, model)) => {
-                self.message = Some((
-                    format!(
-                        "blended {}; saved as {}; the editor uses it now",
-                        model.info.name,
-                        file.display()
-                    ),
-                    false,
-                ));
-                self.for_editor = Some(model);
-            }
-            Err(e) => self.message = Some((format!("cannot blend: {e}"), true)),
-        }
+    /// A blend is saved and the editor uses it.
+    pub(super) fn blend_finished(&mut self, file: &Path, name: &str) {
+        self.message = Some((
+            format!(
+                "blended {name}; saved as {}; the editor uses it now",
+                file.display()
+            ),
+            false,
+        ));
     }
 }

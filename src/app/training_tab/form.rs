@@ -189,7 +189,7 @@ impl TrainingTab {
         }
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(!running && self.estimate.is_none(), egui::Button::new("Measure"))
+                .add_enabled(!running && self.pending.is_none(), egui::Button::new("Measure"))
                 .on_hover_text("Time two training steps with these settings: seconds per step, images per second, ETA, memory.")
                 .clicked()
             {
@@ -251,31 +251,27 @@ impl TrainingTab {
         self.form.data = folder.display().to_string();
     }
 
-    /// Time two steps of the form's settings (after an untimed one that compiles kernels) on a
-    /// background thread.
+    /// Time two steps of the form's settings (after an untimed one that compiles kernels) as
+    /// a worker job.
     pub fn measure(&mut self) {
-        let config = match self.config_from_form() {
-            Ok(c) => c,
-            Err(e) => {
-                self.estimate_text = Some(e);
-                return;
+        match self.config_from_form() {
+            Ok(config) => {
+                self.send_job(Job::MeasureTraining(Box::new(config)), TabJob::Measure);
+                self.estimate_text = Some("measuring two training steps…".into());
             }
-        };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let device = self.device.clone();
-        let waker = self.waker.clone();
-        std::thread::spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::engine::train::timing::time_steps(&config, &device, 1, 2)
-                    .map_err(|e| e.to_string())
-            }))
-            .unwrap_or_else(|_| Err("the measurement failed (out of memory?)".into()))
-            .map(|secs| (secs, config.batch, peak_rss_mib()));
-            let _ = tx.send(result);
-            waker();
-        });
-        self.estimate = Some(rx);
-        self.estimate_text = Some("measuring two training steps…".into());
+            Err(e) => self.estimate_text = Some(e),
+        }
+    }
+
+    /// What a measurement found, as the form shows it.
+    pub(super) fn measured(&mut self, seconds_per_step: f64, batch: usize, peak_mib: Option<f64>) {
+        let memory = peak_mib.map_or(String::new(), |m| format!("; app peak memory {m:.0} MiB"));
+        self.estimate_text = Some(format!(
+            "measured: {seconds_per_step:.2} s/step, {:.1} images/s, ETA for {} steps {:.1} h{memory}",
+            batch as f64 / seconds_per_step,
+            self.form.steps,
+            seconds_per_step * self.form.steps as f64 / 3600.0,
+        ));
     }
 
     /// The config the form describes (validated when the run starts).

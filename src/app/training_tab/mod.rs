@@ -29,9 +29,14 @@ use crate::engine::train::driver::Event as TrainEvent;
 use crate::engine::train::{Objective, TrainConfig};
 use crate::engine::weights::{ModelCard, SHIPPED_MODEL, SHIPPED_TEACHER, shipped_file};
 use crate::jobs::training::{Command, Start, TrainingEvent, TrainingRunner};
+use crate::jobs::{Job, JobOutput};
 
-/// A measured step: seconds per step, batch size, peak memory in MiB.
-type Estimate = (f64, usize, f64);
+/// Work the tab hands to the editor's worker (one at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TabJob {
+    Blend,
+    Measure,
+}
 
 /// What the tab shows about the active run.
 #[derive(Default)]
@@ -70,7 +75,10 @@ pub struct TrainingTab {
     /// The photos folder button was pressed: the editor shows its folder dialog.
     folder_wanted: bool,
     runner: Option<TrainingRunner>,
-    estimate: Option<std::sync::mpsc::Receiver<Result<Estimate, String>>>,
+    /// A job for the editor's worker, not yet taken.
+    for_worker: Option<Job>,
+    /// The tab's job that is waiting or running on the worker.
+    pending: Option<TabJob>,
     estimate_text: Option<String>,
     live: Live,
     past: Vec<PastRun>,
@@ -85,18 +93,6 @@ pub struct TrainingTab {
     /// Whether that file is on disk (the blend offers it only then).
     shipped_model_on_disk: bool,
     shipped_teacher: Option<PathBuf>,
-}
-
-/// Peak resident memory of the process (Linux), MiB; 0 where unknown.
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn smooth(points: &[[f64; 2]], k: f64) -> Vec<[f64; 2]> {
@@ -132,7 +128,8 @@ impl TrainingTab {
             form: Form::default(),
             blend: BlendForm::default(),
             runner: None,
-            estimate: None,
+            for_worker: None,
+            pending: None,
             estimate_text: None,
             live: Live::default(),
             past,
@@ -149,6 +146,43 @@ impl TrainingTab {
     /// A model the user asked the editor to use.
     pub fn take_model_for_editor(&mut self) -> Option<Bcm> {
         self.for_editor.take()
+    }
+
+    /// Work for the editor's worker (a blend, a measurement); the editor submits it and reports
+    /// back through [`TrainingTab::job_finished`] or [`TrainingTab::job_stopped`].
+    pub fn take_job(&mut self) -> Option<Job> {
+        self.for_worker.take()
+    }
+
+    fn send_job(&mut self, job: Job, kind: TabJob) {
+        self.for_worker = Some(job);
+        self.pending = Some(kind);
+        self.message = None;
+    }
+
+    /// The tab's job finished with `output`.
+    pub fn job_finished(&mut self, output: &JobOutput) {
+        self.pending = None;
+        match output {
+            JobOutput::Blended { file, info } => self.blend_finished(file, &info.name),
+            JobOutput::Measured {
+                seconds_per_step,
+                batch,
+                peak_mib,
+            } => self.measured(*seconds_per_step, *batch, *peak_mib),
+            _ => {}
+        }
+    }
+
+    /// The tab's job failed, was refused or was cancelled (`message` says which).
+    pub fn job_stopped(&mut self, message: &str) {
+        match self.pending.take() {
+            Some(TabJob::Measure) => {
+                self.estimate_text = Some(format!("cannot measure: {message}"));
+            }
+            Some(TabJob::Blend) => self.message = Some((format!("cannot blend: {message}"), true)),
+            None => {}
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -254,23 +288,6 @@ impl TrainingTab {
     }
 
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.estimate
-            && let Ok(result) = rx.try_recv()
-        {
-            self.estimate_text = Some(match result {
-                Ok((secs, batch, mem)) => format!(
-                    "measured: {:.2} s/step, {:.1} images/s, ETA for {} steps {:.1} h; app peak memory {:.0} MiB",
-                    secs,
-                    batch as f64 / secs,
-                    self.form.steps,
-                    secs * self.form.steps as f64 / 3600.0,
-                    mem
-                ),
-                Err(e) => format!("cannot train with these settings: {e}"),
-            });
-            self.estimate = None;
-        }
-        self.poll_blend();
         let Some(runner) = &self.runner else { return };
         for event in runner.poll() {
             match event {

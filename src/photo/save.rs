@@ -123,18 +123,10 @@ fn encode_jpeg(
     recipe: Option<&Recipe>,
     meta: &Metadata,
 ) -> Result<Vec<u8>, PhotoError> {
-    use image::ImageEncoder;
     let mut out = Vec::new();
     let mut enc =
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
-    if let Some(icc) = &meta.icc {
-        enc.set_icc_profile(icc.clone())
-            .map_err(|e| encode_err("JPEG", e))?;
-    }
-    if let Some(exif) = &meta.exif {
-        enc.set_exif_metadata(exif.clone())
-            .map_err(|e| encode_err("JPEG", e))?;
-    }
+    attach_metadata(&mut enc, meta, "JPEG")?;
     if img.color().has_color() {
         let rgb = img.to_rgb8();
         enc.encode(
@@ -162,6 +154,23 @@ fn encode_jpeg(
     Ok(out)
 }
 
+/// Give the encoder the photo's ICC profile and EXIF to write.
+fn attach_metadata(
+    enc: &mut impl image::ImageEncoder,
+    meta: &Metadata,
+    format: &str,
+) -> Result<(), PhotoError> {
+    if let Some(icc) = &meta.icc {
+        enc.set_icc_profile(icc.clone())
+            .map_err(|e| encode_err(format, e))?;
+    }
+    if let Some(exif) = &meta.exif {
+        enc.set_exif_metadata(exif.clone())
+            .map_err(|e| encode_err(format, e))?;
+    }
+    Ok(())
+}
+
 /// Offset just past the APPn segments that follow a JPEG's SOI: EXIF readers expect their
 /// APP1 first, so the recipe's comment goes after them.
 fn after_app_segments(jpeg: &[u8]) -> usize {
@@ -173,17 +182,9 @@ fn after_app_segments(jpeg: &[u8]) -> usize {
 }
 
 fn encode_webp(img: &DynamicImage, meta: &Metadata) -> Result<Vec<u8>, PhotoError> {
-    use image::ImageEncoder;
     let mut out = Vec::new();
     let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
-    if let Some(icc) = &meta.icc {
-        enc.set_icc_profile(icc.clone())
-            .map_err(|e| encode_err("WebP", e))?;
-    }
-    if let Some(exif) = &meta.exif {
-        enc.set_exif_metadata(exif.clone())
-            .map_err(|e| encode_err("WebP", e))?;
-    }
+    attach_metadata(&mut enc, meta, "WebP")?;
     if img.color().has_alpha() {
         let rgba = img.to_rgba8();
         enc.encode(

@@ -108,7 +108,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             preset,
             devices,
             batch,
-        }) => cli::bench::run(repeat, &sizes, &preset, &devices, batch),
+            photo_scale,
+        }) => cli::bench::run(repeat, &sizes, &preset, &devices, batch, photo_scale),
         Some(Command::Export { from, out }) => cli::export::run(&from, out, cli.engine.overwrite),
         Some(Command::Merge {
             a,

@@ -348,6 +348,9 @@ pub enum Command {
         /// Batch size of the training line; default: the preset's.
         #[arg(long)]
         batch: Option<usize>,
+        /// Also restore a 12-megapixel JPEG with the defaults (tens of seconds on a CPU).
+        #[arg(long)]
+        photo_scale: bool,
     },
 }
 

@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use bcm_studio::engine::device::{DeviceChoice, SelectedDevice, adapters, cpu, select};
 use bcm_studio::engine::jpeg::jpeg_consistent;
 use bcm_studio::engine::network::UNetConfig;
-use bcm_studio::engine::tasks::{self, InpaintParams};
+use bcm_studio::engine::noise_level::estimate_noise;
+use bcm_studio::engine::sampler::plan_tiles;
+use bcm_studio::engine::tasks::{self, InpaintParams, RestoreParams};
 use bcm_studio::engine::train::TrainConfig;
 use bcm_studio::engine::train::timing::time_steps;
 use bcm_studio::engine::train::validate::jpeg_file;
@@ -123,12 +125,46 @@ fn inpaint_line(model: &Bcm, dev: &SelectedDevice, repeat: usize, tiling: &Tilin
     Ok(())
 }
 
+/// Restoring a 4000×3000 JPEG (quality 30) as `restore` does with no flags: the strength and
+/// passes suggested from the file and the noise measured in it, the default tiling. Run once
+/// (it takes tens of seconds) and before anything larger, so that the peak memory is its own.
+fn restore_line(model: &Bcm, dev: &SelectedDevice) -> Result<()> {
+    let (w, h) = (4000, 3000);
+    // Smooth shapes with a little grain, so the noise estimate reads a photo, not static.
+    let mut photo = Planar::zeros(3, h, w);
+    for c in 0..3 {
+        for y in 0..h {
+            for x in 0..w {
+                let (fy, fx) = (y as f32 / 97.0, x as f32 / (71.0 + 13.0 * c as f32));
+                photo.data[(c * h + y) * w + x] = 0.6 * (fy.sin() * fx.cos());
+            }
+        }
+    }
+    photo.add_scaled(&NoiseRng::new(5).normal(photo.data.len()), 0.01);
+    photo.clamp_unit();
+    let (decoded, tables) = jpeg_file(&photo, 30)?;
+    let start = Instant::now();
+    let params = RestoreParams::suggested(estimate_noise(&decoded), Some(tables));
+    let tiling = Tiling::default();
+    let out = tasks::restore(model, &decoded, &params, &tiling, &mut ())?;
+    let seconds = start.elapsed().as_secs_f64();
+    let tiles = plan_tiles(h, w, tiling.tile, model.config.receptive_radius(), 1).len();
+    println!(
+        "| {} | restore a 4000×3000 JPEG (q30), default settings ({} NFE of {tiles} tiles) | {seconds:.1} s | {} |",
+        dev.description,
+        out.nfe,
+        memory_note(dev)
+    );
+    Ok(())
+}
+
 pub fn run(
     repeat: usize,
     sizes: &[usize],
     preset: &str,
     requested: &[String],
     batch: Option<usize>,
+    photo_scale: bool,
 ) -> Result<()> {
     let config =
         UNetConfig::preset(preset).with_context(|| format!("unknown preset '{preset}'"))?;
@@ -175,6 +211,9 @@ pub fn run(
             );
         }
         inpaint_line(&model, &dev, repeat, &tiling)?;
+        if photo_scale {
+            restore_line(&model, &dev)?;
+        }
         training_line(preset, batch, &dev, repeat)?;
     }
     jpeg_line(1024, repeat)?;

@@ -133,3 +133,34 @@ fn attention_variant_runs_and_keeps_the_identity() {
     assert!(y.data.iter().all(|v| v.is_finite()));
     assert!(max_abs_diff(&y, &x) > 1e-3);
 }
+
+#[test]
+fn the_cpu_kernels_compute_what_burns_composed_ops_compute() {
+    // On the plain flex device the blocks run the fused CPU kernels; the same weights on the
+    // autodiff device run burn's composed ops, the network's definition (what training uses).
+    let file = weights::shipped_file(weights::SHIPPED_MODEL);
+    let shipped = weights::load(&file, &Device::flex()).unwrap();
+    for model in [shipped, tiny_stem_model(7)] {
+        let composed = model.clone().to_device(&Device::flex().autodiff());
+        // A batch of two with their own times; heights and widths that are not square, not
+        // powers of two, and wider than one band of the convolution.
+        for (h, w) in [(32, 48), (72, 1064)] {
+            let x = noise_image(2 * h, w, 1.0, 13);
+            let run = |m: &Bcm| {
+                let x = Tensor::<4>::from_data(
+                    TensorData::new(x.data.clone(), [2, 3, h, w]),
+                    &m.device,
+                );
+                let f = m.forward(x, &[2.0, 0.05], &[0.002, 1.5], None);
+                f.into_data().try_to_vec::<f32>().unwrap()
+            };
+            let (fast, reference) = (run(&model), run(&composed));
+            let worst = fast
+                .iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 2e-4, "{h}x{w}: largest difference {worst}");
+        }
+    }
+}

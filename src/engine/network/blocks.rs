@@ -8,6 +8,7 @@ use burn::tensor::activation::{silu, softmax};
 use burn::tensor::{Device, Tensor};
 
 use super::config::NormKind;
+use super::cpu::{self, Padded};
 use super::dropout::DropoutMasks;
 use super::norm::GroupNorm;
 
@@ -93,6 +94,24 @@ impl ResBlock {
         emb: &Tensor<2>,
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
+        let out = if masks.is_none() && self.runs_on_cpu_kernels(&x) {
+            self.forward_cpu(x, emb)
+        } else {
+            self.forward_composed(x, emb, masks)
+        };
+        match &self.attn {
+            Some(attn) => attn.forward(out),
+            None => out,
+        }
+    }
+
+    /// The block in burn's ops: the definition, and what training and the GPU run.
+    fn forward_composed(
+        &self,
+        x: Tensor<4>,
+        emb: &Tensor<2>,
+        masks: Option<&DropoutMasks>,
+    ) -> Tensor<4> {
         let h = self.conv1.forward(silu(self.norm1.forward(x.clone())));
         let [b, c, _, _] = h.dims();
         let h = h + self.emb.forward(silu(emb.clone())).reshape([b, c, 1, 1]);
@@ -105,11 +124,36 @@ impl ResBlock {
             Some(conv) => conv.forward(x),
             None => x,
         };
-        let out = skip + h;
-        match &self.attn {
-            Some(attn) => attn.forward(out),
-            None => out,
-        }
+        skip + h
+    }
+
+    fn runs_on_cpu_kernels(&self, x: &Tensor<4>) -> bool {
+        cpu::applies(x)
+            && self.norm1.local
+            && self.norm2.local
+            && cpu::is_plain_conv3(&self.conv1)
+            && cpu::is_plain_conv3(&self.conv2)
+    }
+
+    /// The same block in two fused passes and two banded products (inference on the CPU).
+    fn forward_cpu(&self, x: Tensor<4>, emb: &Tensor<2>) -> Tensor<4> {
+        let shift = self.emb.forward(silu(emb.clone()));
+        let h = cpu::conv3x3(
+            Padded::norm_silu(x.clone(), &self.norm1),
+            &self.conv1,
+            Some(shift),
+            None,
+        );
+        let skip = match &self.skip {
+            Some(conv) => conv.forward(x),
+            None => x,
+        };
+        cpu::conv3x3(
+            Padded::norm_silu(h, &self.norm2),
+            &self.conv2,
+            None,
+            Some(skip),
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod blocks;
 mod config;
+mod cpu;
 mod dropout;
 mod embedding;
 mod norm;

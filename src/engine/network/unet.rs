@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::blocks::{BlockSpec, ResBlock, conv3, conv3_down, conv3_zero};
 use super::config::UNetConfig;
+use super::cpu::{self, Padded};
 use super::dropout::DropoutMasks;
 use super::embedding::TimeEmbedding;
 use super::norm::GroupNorm;
@@ -117,7 +118,7 @@ impl UNet {
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
         let emb = self.time.forward(c_t, c_u);
-        let mut h = self.input.forward(space_to_depth(x, self.stem));
+        let mut h = conv3_plain(&self.input, space_to_depth(x, self.stem));
         let mut skips = vec![h.clone()];
         let mut enc = self.encoder.iter();
         let mut down = self.down.iter();
@@ -150,13 +151,29 @@ impl UNet {
             {
                 // Mix at the low resolution, then repeat pixels: a quarter of the cost of
                 // convolving after upsampling, where most of a U-Net's time goes.
-                h = upsample2(conv.forward(h));
+                h = upsample2(conv3_plain(conv, h));
             }
         }
-        depth_to_space(
-            self.output.forward(silu(self.out_norm.forward(h))),
-            self.stem,
-        )
+        let out = if cpu::applies(&h) && self.out_norm.local && cpu::is_plain_conv3(&self.output) {
+            cpu::conv3x3(
+                Padded::norm_silu(h, &self.out_norm),
+                &self.output,
+                None,
+                None,
+            )
+        } else {
+            self.output.forward(silu(self.out_norm.forward(h)))
+        };
+        depth_to_space(out, self.stem)
+    }
+}
+
+/// A 3×3 convolution of `x` as it is, on the CPU kernels where they apply.
+fn conv3_plain(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    if cpu::applies(&x) && cpu::is_plain_conv3(conv) {
+        cpu::conv3x3(Padded::plain(x), conv, None, None)
+    } else {
+        conv.forward(x)
     }
 }
 

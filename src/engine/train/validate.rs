@@ -107,16 +107,6 @@ pub fn quantised(img: &Planar) -> Planar {
     from_rgb(&to_rgb(img))
 }
 
-/// How a JPEG restoration measurement is set up.
-#[derive(Debug, Clone)]
-pub enum JpegSetting {
-    /// These parameters, without the file.
-    Manual(RestoreParams),
-    /// The settings suggested from the file's tables, consistent with it, with this many
-    /// passes.
-    FromFile { passes: usize },
-}
-
 /// (PSNR of the damaged photo, PSNR after restoration), both against the clean photo (8-bit
 /// quantised), and the NFE each restoration took. `damage(k, clean)` makes photo k's damaged
 /// version and the parameters to restore it with.
@@ -138,21 +128,19 @@ fn restoration_psnr(
     Ok((before / n, after / n, nfe))
 }
 
-/// [`restoration_psnr`] of JPEG-compressed photos at `quality`.
+/// [`restoration_psnr`] of JPEG-compressed photos at `quality`, restored with the settings
+/// suggested from the file's tables (each pass consistent with it), with at most `passes`.
 pub fn jpeg_restoration(
     model: &Bcm,
     images: &[Planar],
     quality: u8,
-    setting: &JpegSetting,
+    passes: usize,
 ) -> std::result::Result<(f64, f64, usize), TrainError> {
     restoration_psnr(model, images, |_, clean| {
         let (damaged, tables) = jpeg_file(clean, quality)?;
-        let params = match setting {
-            JpegSetting::Manual(p) => p.clone(),
-            JpegSetting::FromFile { passes } => RestoreParams {
-                passes: *passes,
-                ..RestoreParams::suggested(estimate_noise(&damaged), Some(tables))
-            },
+        let params = RestoreParams {
+            passes,
+            ..RestoreParams::suggested(estimate_noise(&damaged), Some(tables))
         };
         Ok((damaged, params))
     })

@@ -1,0 +1,183 @@
+//! 3×3, stride 1 convolution of a zero-bordered input ([`super::norm_act::padded_rows`]) as
+//! one matrix product per band of output rows. Each band's im2col rows are plain copies of
+//! contiguous runs of the padded input, the band's columns fit in cache, the weights are used
+//! in their stored order, and the bias, time-embedding shift and residual are the product's
+//! starting value, so nothing is added in a pass of its own.
+
+use rayon::prelude::*;
+
+/// Output columns per band: enough for an efficient product, few enough that the im2col
+/// buffer (9·c_in columns of this length) stays in the second-level cache.
+const BAND_COLUMNS: usize = 512;
+
+/// `xp`: `[b, h + 2, c_in, w + 2]`; `weight`: `[c_out, c_in, 3, 3]`; `shift`: `[b, c_out]`,
+/// added to every pixel of its channel; `residual`: `[b, c_out, h, w]`, added too.
+/// Returns NCHW `[b, c_out, h, w]`.
+pub fn conv3x3_padded(
+    xp: &[f32],
+    [b, hp, cin, wp]: [usize; 4],
+    weight: &[f32],
+    shift: &[f32],
+    residual: Option<&[f32]>,
+) -> Vec<f32> {
+    let (h, w) = (hp - 2, wp - 2);
+    let k = cin * 9;
+    let cout = weight.len() / k;
+    let rows = (BAND_COLUMNS / w).max(1);
+    let bands = h.div_ceil(rows);
+    let mut out = vec![0.0f32; b * cout * h * w];
+    let dst = SharedOut(out.as_mut_ptr());
+    (0..b * bands).into_par_iter().for_each_init(
+        || vec![0.0f32; k * rows * w],
+        |col, task| {
+            let (bi, band) = (task / bands, task % bands);
+            let y0 = band * rows;
+            let n = rows.min(h - y0) * w;
+            // im2col: row (ci, ky, kx) of the band is the padded input shifted by (ky, kx).
+            for ci in 0..cin {
+                for ky in 0..3 {
+                    for kx in 0..3 {
+                        let r = ci * 9 + ky * 3 + kx;
+                        for (j, y) in (y0..y0 + n / w).enumerate() {
+                            let src = ((bi * hp + y + ky) * cin + ci) * wp + kx;
+                            let at = r * n + j * w;
+                            col[at..at + w].copy_from_slice(&xp[src..src + w]);
+                        }
+                    }
+                }
+            }
+            let base = bi * cout * h * w + y0 * w;
+            // SAFETY: the bands of all tasks are disjoint ranges of `out` (each task owns rows
+            // y0.. of every channel of its image), and `out` outlives the parallel loop.
+            unsafe {
+                let d = dst.at(base);
+                for co in 0..cout {
+                    let run = std::slice::from_raw_parts_mut(d.add(co * h * w), n);
+                    let s = shift[bi * cout + co];
+                    match residual {
+                        Some(res) => {
+                            let at = base + co * h * w;
+                            for (o, r) in run.iter_mut().zip(&res[at..at + n]) {
+                                *o = s + r;
+                            }
+                        }
+                        None => run.fill(s),
+                    }
+                }
+                gemm::gemm(
+                    cout,
+                    n,
+                    k,
+                    d,
+                    1,
+                    (h * w) as isize,
+                    true,
+                    weight.as_ptr(),
+                    1,
+                    k as isize,
+                    col.as_ptr(),
+                    1,
+                    n as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        },
+    );
+    out
+}
+
+/// The output's base pointer, shared by the tasks that write disjoint bands of it.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+
+// SAFETY: only used for the disjoint writes described in `conv3x3_padded`.
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+impl SharedOut {
+    /// # Safety
+    /// `offset` is within the output.
+    unsafe fn at(self, offset: usize) -> *mut f32 {
+        unsafe { self.0.add(offset) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::norm_act::{Activation, padded_rows};
+    use super::*;
+
+    /// The definition, one output value at a time.
+    fn direct(
+        x: &[f32],
+        [b, c, h, w]: [usize; 4],
+        weight: &[f32],
+        shift: &[f32],
+        residual: &[f32],
+    ) -> Vec<f32> {
+        let cout = weight.len() / (c * 9);
+        let mut out = vec![0.0; b * cout * h * w];
+        for bi in 0..b {
+            for co in 0..cout {
+                for y in 0..h {
+                    for xx in 0..w {
+                        let mut s = shift[bi * cout + co];
+                        for ci in 0..c {
+                            for ky in 0..3 {
+                                for kx in 0..3 {
+                                    let (yy, xs) = (y + ky, xx + kx);
+                                    if yy < 1 || yy > h || xs < 1 || xs > w {
+                                        continue;
+                                    }
+                                    let v = x[((bi * c + ci) * h + yy - 1) * w + xs - 1];
+                                    s += v * weight[((co * c + ci) * 3 + ky) * 3 + kx];
+                                }
+                            }
+                        }
+                        let at = ((bi * cout + co) * h + y) * w + xx;
+                        out[at] = s + residual[at];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn banded_products_equal_the_direct_convolution() {
+        // Heights that leave a short last band, and a width wider than one band.
+        for (b, c, cout, h, w) in [(2, 3, 5, 7, 9), (1, 4, 2, 3, 600), (1, 2, 3, 200, 4)] {
+            let seq = |n: usize, m: u32| -> Vec<f32> {
+                (0..n)
+                    .map(|i| ((i as u32 * m) % 17) as f32 / 8.0 - 1.0)
+                    .collect()
+            };
+            let x = seq(b * c * h * w, 7);
+            let weight = seq(cout * c * 9, 5);
+            let shift = seq(b * cout, 3);
+            let residual = seq(b * cout * h * w, 11);
+            let xp = padded_rows(&x, [b, c, h, w], Activation::Identity);
+            let close = |got: &[f32], want: &[f32]| {
+                assert_eq!(got.len(), want.len());
+                for (g, e) in got.iter().zip(want) {
+                    assert!((g - e).abs() < 1e-4, "{g} vs {e}");
+                }
+            };
+            let shape = [b, h + 2, c, w + 2];
+            close(
+                &conv3x3_padded(&xp, shape, &weight, &shift, Some(&residual)),
+                &direct(&x, [b, c, h, w], &weight, &shift, &residual),
+            );
+            let zeros = vec![0.0; residual.len()];
+            close(
+                &conv3x3_padded(&xp, shape, &weight, &shift, None),
+                &direct(&x, [b, c, h, w], &weight, &shift, &zeros),
+            );
+        }
+    }
+}

@@ -130,7 +130,7 @@ impl UNet {
             if l + 1 < self.levels
                 && let Some(conv) = down.next()
             {
-                h = conv.forward(h);
+                h = conv3_plain(conv, h);
                 skips.push(h.clone());
             }
         }
@@ -170,7 +170,7 @@ impl UNet {
 
 /// A 3×3 convolution of `x` as it is, on the CPU kernels where they apply.
 fn conv3_plain(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    if cpu::applies(&x) && cpu::is_plain_conv3(conv) {
+    if cpu::applies(&x) && cpu::conv3_stride(conv).is_some() {
         cpu::conv3x3(Padded::plain(x), conv, None, None)
     } else {
         conv.forward(x)

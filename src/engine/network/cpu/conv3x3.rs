@@ -1,4 +1,4 @@
-//! 3×3, stride 1 convolution of a zero-bordered input ([`super::norm_act::padded_rows`]) as
+//! 3×3 convolution (stride 1 or 2) of a zero-bordered input ([`super::norm_act::padded_rows`]) as
 //! one matrix product per band of output rows. Each band's im2col rows are plain copies of
 //! contiguous runs of the padded input, the band's columns fit in cache, the weights are used
 //! in their stored order, and the bias, time-embedding shift and residual are the product's
@@ -11,16 +11,17 @@ use rayon::prelude::*;
 const BAND_COLUMNS: usize = 512;
 
 /// `xp`: `[b, h + 2, c_in, w + 2]`; `weight`: `[c_out, c_in, 3, 3]`; `shift`: `[b, c_out]`,
-/// added to every pixel of its channel; `residual`: `[b, c_out, h, w]`, added too.
-/// Returns NCHW `[b, c_out, h, w]`.
+/// added to every pixel of its channel; `residual`: NCHW like the output, added too.
+/// Returns NCHW `[b, c_out, h', w']`, where h' = (h - 1) / stride + 1 and likewise w'.
 pub fn conv3x3_padded(
     xp: &[f32],
     [b, hp, cin, wp]: [usize; 4],
+    stride: usize,
     weight: &[f32],
     shift: &[f32],
     residual: Option<&[f32]>,
 ) -> Vec<f32> {
-    let (h, w) = (hp - 2, wp - 2);
+    let (h, w) = output_size([hp, wp], stride);
     let k = cin * 9;
     let cout = weight.len() / k;
     let rows = (BAND_COLUMNS / w).max(1);
@@ -39,9 +40,15 @@ pub fn conv3x3_padded(
                     for kx in 0..3 {
                         let r = ci * 9 + ky * 3 + kx;
                         for (j, y) in (y0..y0 + n / w).enumerate() {
-                            let src = ((bi * hp + y + ky) * cin + ci) * wp + kx;
+                            let src = ((bi * hp + y * stride + ky) * cin + ci) * wp + kx;
                             let at = r * n + j * w;
-                            col[at..at + w].copy_from_slice(&xp[src..src + w]);
+                            let dst = &mut col[at..at + w];
+                            if stride == 1 {
+                                dst.copy_from_slice(&xp[src..src + w]);
+                            } else {
+                                let run = xp[src..].iter().step_by(stride);
+                                dst.iter_mut().zip(run).for_each(|(d, v)| *d = *v);
+                            }
                         }
                     }
                 }
@@ -91,6 +98,11 @@ pub fn conv3x3_padded(
     out
 }
 
+/// The output's height and width for a padded input of `[hp, wp]`.
+pub fn output_size([hp, wp]: [usize; 2], stride: usize) -> (usize, usize) {
+    ((hp - 3) / stride + 1, (wp - 3) / stride + 1)
+}
+
 /// The output's base pointer, shared by the tasks that write disjoint bands of it.
 #[derive(Clone, Copy)]
 struct SharedOut(*mut f32);
@@ -116,21 +128,23 @@ mod tests {
     fn direct(
         x: &[f32],
         [b, c, h, w]: [usize; 4],
+        stride: usize,
         weight: &[f32],
         shift: &[f32],
         residual: &[f32],
     ) -> Vec<f32> {
         let cout = weight.len() / (c * 9);
-        let mut out = vec![0.0; b * cout * h * w];
+        let (ho, wo) = output_size([h + 2, w + 2], stride);
+        let mut out = vec![0.0; b * cout * ho * wo];
         for bi in 0..b {
             for co in 0..cout {
-                for y in 0..h {
-                    for xx in 0..w {
+                for y in 0..ho {
+                    for xx in 0..wo {
                         let mut s = shift[bi * cout + co];
                         for ci in 0..c {
                             for ky in 0..3 {
                                 for kx in 0..3 {
-                                    let (yy, xs) = (y + ky, xx + kx);
+                                    let (yy, xs) = (y * stride + ky, xx * stride + kx);
                                     if yy < 1 || yy > h || xs < 1 || xs > w {
                                         continue;
                                     }
@@ -139,7 +153,7 @@ mod tests {
                                 }
                             }
                         }
-                        let at = ((bi * cout + co) * h + y) * w + xx;
+                        let at = ((bi * cout + co) * ho + y) * wo + xx;
                         out[at] = s + residual[at];
                     }
                 }
@@ -160,7 +174,6 @@ mod tests {
             let x = seq(b * c * h * w, 7);
             let weight = seq(cout * c * 9, 5);
             let shift = seq(b * cout, 3);
-            let residual = seq(b * cout * h * w, 11);
             let xp = padded_rows(&x, [b, c, h, w], Activation::Identity);
             let close = |got: &[f32], want: &[f32]| {
                 assert_eq!(got.len(), want.len());
@@ -169,15 +182,16 @@ mod tests {
                 }
             };
             let shape = [b, h + 2, c, w + 2];
-            close(
-                &conv3x3_padded(&xp, shape, &weight, &shift, Some(&residual)),
-                &direct(&x, [b, c, h, w], &weight, &shift, &residual),
-            );
-            let zeros = vec![0.0; residual.len()];
-            close(
-                &conv3x3_padded(&xp, shape, &weight, &shift, None),
-                &direct(&x, [b, c, h, w], &weight, &shift, &zeros),
-            );
+            for stride in [1, 2] {
+                let (ho, wo) = output_size([h + 2, w + 2], stride);
+                let residual = seq(b * cout * ho * wo, 11);
+                let conv = |res| conv3x3_padded(&xp, shape, stride, &weight, &shift, res);
+                let want = direct(&x, [b, c, h, w], stride, &weight, &shift, &residual);
+                close(&conv(Some(&residual)), &want);
+                let zeros = vec![0.0; residual.len()];
+                let want = direct(&x, [b, c, h, w], stride, &weight, &shift, &zeros);
+                close(&conv(None), &want);
+            }
         }
     }
 }

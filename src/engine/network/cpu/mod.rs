@@ -34,8 +34,9 @@ pub trait CpuKernels: Backend {
         xp: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         shift: FloatTensor<Self>,
+        stride: usize,
     ) -> FloatTensor<Self>;
-    /// [`CpuKernels::conv3x3`] plus a residual `[b, c_out, h, w]`.
+    /// [`CpuKernels::conv3x3`] with stride 1, plus a residual `[b, c_out, h, w]`.
     fn conv3x3_add(
         xp: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -80,6 +81,7 @@ fn conv(
     xp: FlexTensor,
     weight: FlexTensor,
     shift: FlexTensor,
+    stride: usize,
     res: Option<FlexTensor>,
 ) -> FlexTensor {
     let (xp, weight, shift) = (Values::new(xp), Values::new(weight), Values::new(shift));
@@ -89,11 +91,13 @@ fn conv(
     let out = conv3x3::conv3x3_padded(
         xp.get(),
         [b, hp, cin, wp],
+        stride,
         weight.get(),
         shift.get(),
         res.as_ref().map(Values::get),
     );
-    flex(out, [b, cout, hp - 2, wp - 2])
+    let (h, w) = conv3x3::output_size([hp, wp], stride);
+    flex(out, [b, cout, h, w])
 }
 
 impl CpuKernels for Flex {
@@ -123,8 +127,8 @@ impl CpuKernels for Flex {
         flex(out, [b, h + 2, c, w + 2])
     }
 
-    fn conv3x3(xp: FlexTensor, weight: FlexTensor, shift: FlexTensor) -> FlexTensor {
-        conv(xp, weight, shift, None)
+    fn conv3x3(xp: FlexTensor, weight: FlexTensor, shift: FlexTensor, stride: usize) -> FlexTensor {
+        conv(xp, weight, shift, stride, None)
     }
 
     fn conv3x3_add(
@@ -133,7 +137,7 @@ impl CpuKernels for Flex {
         shift: FlexTensor,
         residual: FlexTensor,
     ) -> FlexTensor {
-        conv(xp, weight, shift, Some(residual))
+        conv(xp, weight, shift, 1, Some(residual))
     }
 }
 
@@ -147,13 +151,20 @@ pub fn applies(x: &Tensor<4>) -> bool {
     !composed && x.dtype() == DType::F32 && !device.is_autodiff() && device == Device::flex()
 }
 
-/// Whether `conv` is the 3×3, stride 1, "same" convolution these kernels compute.
-pub fn is_plain_conv3(conv: &Conv2d) -> bool {
-    conv.kernel_size == [3, 3]
-        && conv.stride == [1, 1]
+/// The stride of `conv` when it is a 3×3 convolution with one pixel of zero padding and
+/// stride 1 or 2, which these kernels compute; `None` for any other.
+pub fn conv3_stride(conv: &Conv2d) -> Option<usize> {
+    let [sy, sx] = conv.stride;
+    let plain = conv.kernel_size == [3, 3]
         && conv.dilation == [1, 1]
         && conv.groups == 1
-        && conv.padding == PaddingConfig2d::Explicit(1, 1, 1, 1)
+        && conv.padding == PaddingConfig2d::Explicit(1, 1, 1, 1);
+    (plain && sy == sx && (sy == 1 || sy == 2)).then_some(sy)
+}
+
+/// Whether `conv` is the 3×3, stride 1, "same" convolution of a residual block.
+pub fn is_plain_conv3(conv: &Conv2d) -> bool {
+    conv3_stride(conv) == Some(1)
 }
 
 /// An input made ready for [`conv3x3`]: `[b, h + 2, c, w + 2]`, zero border.
@@ -178,8 +189,8 @@ impl Padded {
     }
 }
 
-/// `conv` (3×3, stride 1, "same": [`is_plain_conv3`]) of `xp`, plus `shift` `[b, c_out]`
-/// (beside the convolution's bias) and `residual`.
+/// `conv` (3×3, zero padding 1, stride 1 or 2: [`conv3_stride`]) of `xp`, plus `shift`
+/// `[b, c_out]` (beside the convolution's bias) and, at stride 1, `residual`.
 pub fn conv3x3(
     xp: Padded,
     conv: &Conv2d,
@@ -204,9 +215,10 @@ pub fn conv3x3(
         weight.into_dispatch(),
         shift.into_dispatch(),
     );
+    let stride = conv.stride[0];
     let out = match residual {
         Some(r) => <D as CpuKernels>::conv3x3_add(xp, weight, shift, r.into_dispatch()),
-        None => <D as CpuKernels>::conv3x3(xp, weight, shift),
+        None => <D as CpuKernels>::conv3x3(xp, weight, shift, stride),
     };
     Tensor::from_dispatch(out)
 }

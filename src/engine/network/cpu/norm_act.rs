@@ -109,7 +109,12 @@ fn silu(x: f32) -> f32 {
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
+    // Round to nearest by adding and subtracting 1.5·2^23 (`round` is a libm call without
+    // SSE4.1, which the baseline x86-64 target lacks); the sum's low bits hold n as an integer.
+    const SHIFTER: f32 = 12_582_912.0;
+    let shifted = x * std::f32::consts::LOG2_E + SHIFTER;
+    let n = shifted - SHIFTER;
+    let whole = (shifted.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = 1.987_569_1e-4;
     let p = p * r + 1.398_199_9e-3;
@@ -119,7 +124,7 @@ fn exp(x: f32) -> f32 {
     let p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
     // 2^n through the exponent bits; n is within [-126, 127] after the clamp.
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    e * f32::from_bits((whole.wrapping_add(127) as u32) << 23)
 }
 
 #[cfg(test)]

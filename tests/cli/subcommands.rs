@@ -145,7 +145,10 @@ fn every_subcommand_on_a_small_photo() {
     assert!(said.contains("JPEG of quality about 92"), "{said}");
     let r = recipe_of(&d.join("res-jpeg.png"));
     assert_eq!(r["params"]["jpeg_quality"], 92);
-    assert_eq!(r["params"]["passes"], 3);
+    assert_eq!(
+        r["params"]["passes"],
+        bcm_studio::engine::tasks::JPEG_PASSES
+    );
     assert!(
         r["schedule"][0]
             .as_str()

@@ -136,7 +136,10 @@ fn a_jpeg_is_restored_consistently_with_its_file() {
     );
     let suggested = bcm_studio::engine::tasks::jpeg_strength(15);
     assert_eq!(h.state().tasks.restore_sigma, suggested);
-    assert_eq!(h.state().tasks.restore_passes, 3);
+    assert_eq!(
+        h.state().tasks.restore_passes,
+        bcm_studio::engine::tasks::JPEG_PASSES
+    );
     h.state_mut().tasks.kind = bcm_studio::app::TaskKind::Restore;
     h.run_steps(2);
     h.get_by_label("consistent with the JPEG file");

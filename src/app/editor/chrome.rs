@@ -1,5 +1,6 @@
 //! Menu, status bar, tool panel and the confirmation dialogs.
 
+use super::time_left::time_left;
 use super::*;
 
 impl Editor {
@@ -155,9 +156,13 @@ impl Editor {
                         } else {
                             String::new()
                         };
+                        let left = self
+                            .job_started
+                            .and_then(|t| time_left(t.elapsed(), p.fraction()))
+                            .map_or(String::new(), |l| format!(" · {l}"));
                         (
                             p.fraction(),
-                            format!("{label}: step {}/{} NFE{tiles}", p.nfe, p.nfe_total),
+                            format!("{label}: step {}/{} NFE{tiles}{left}", p.nfe, p.nfe_total),
                         )
                     }
                     None => (0.0, format!("{label}…")),

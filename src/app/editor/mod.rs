@@ -5,6 +5,7 @@ mod chrome;
 mod events;
 mod saving;
 mod shortcuts;
+mod time_left;
 
 pub use shortcuts::SHORTCUTS;
 
@@ -107,6 +108,8 @@ pub struct Editor {
     device_note: String,
     purposes: HashMap<JobId, JobPurpose>,
     pub progress: Option<Progress>,
+    /// When the running job was submitted, for the time it still needs.
+    job_started: Option<Instant>,
     pub messages: Vec<Message>,
     confirm_close: bool,
     close_confirmed: bool,
@@ -142,6 +145,7 @@ impl Editor {
             device_note: options.device_note,
             purposes: HashMap::new(),
             progress: None,
+            job_started: None,
             messages: Vec::new(),
             confirm_close: false,
             close_confirmed: false,
@@ -209,6 +213,7 @@ impl Editor {
             Ok(id) => {
                 self.purposes.insert(id, purpose);
                 self.progress = None;
+                self.job_started = Some(Instant::now());
             }
             Err(e) if matches!(purpose, JobPurpose::Training) => self.training.job_stopped(&e),
             Err(e) => self.error(e),

@@ -14,8 +14,8 @@ pub use inpaint::{InpaintParams, MaskedContent, Renoise, inpaint};
 pub use interpolate::{Interpolator, slerp};
 pub use invert::{Inversion, invert, reconstruct};
 pub use restore::{
-    RestoreParams, jpeg_strength, restore, restore_nfe, restore_passes, restore_schedule,
-    suggested_level,
+    JPEG_PASSES, RestoreParams, jpeg_strength, restore, restore_nfe, restore_passes,
+    restore_schedule, suggested_level,
 };
 
 use super::mask::{Mask, Rect};

@@ -149,10 +149,10 @@ fn restoration_table(session: &Session, splits: &[Vec<Planar>], size: usize) -> 
     let head = [&["measurement", "NFE"][..], &names[..splits.len()]].concat();
     let mut table = Table::new(
         format!(
-            "Centre {size}x{size} crops ({} photos). PSNR in dB against the clean crop; in \
-             brackets the gain over the damaged photo. JPEG: the strength read from the file's \
-             tables, each pass kept consistent with the file (a pass below σ 0.005 is skipped); noise: the settings suggested from \
-             the noise measured.",
+            "Centre {size}x{size} crops ({} photos). PSNR in dB against the clean crop, in \
+             brackets the gain over the damaged photo. JPEG: strength from the file's tables, \
+             each pass consistent with the file (passes below σ 0.005 skipped); noise: \
+             settings from the noise measured.",
             counts.join(", ")
         ),
         &head,
@@ -201,9 +201,9 @@ fn inpainting_table(
     let model = &session.model;
     let mut table = Table::new(
         format!(
-            "Inpainting, {CROP}x{CROP} centre crops, levels {}. In-hole PSNR in dB; \
-             colour shift: the distance on the 0-255 scale between the fill's mean colour and a \
-             {RING}-pixel ring around the hole (the photo's own content scores the last column).",
+            "Inpainting, {CROP}x{CROP} centre crops, levels {}. In-hole PSNR in dB; colour \
+             shift: distance (0-255 scale) between the fill's mean colour and a {RING}-pixel \
+             ring around the hole (the last column scores the photo's own content).",
             p.schedule(),
         ),
         &[

@@ -148,7 +148,11 @@ impl Editor {
     pub(super) fn status_bar(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             if let Some(label) = self.worker.running() {
-                ui.spinner();
+                // A spinner repaints every frame; once progress arrives, the bar moves on the
+                // worker's events instead and leaves the processor to the job.
+                if self.progress.is_none() {
+                    ui.spinner();
+                }
                 let (fraction, text) = match &self.progress {
                     Some(p) => {
                         let tiles = if p.tiles > 1 {

@@ -8,7 +8,6 @@ use bcm_studio::engine::device::{DeviceChoice, SelectedDevice, adapters, cpu, se
 use bcm_studio::engine::jpeg::jpeg_consistent;
 use bcm_studio::engine::network::UNetConfig;
 use bcm_studio::engine::noise_level::estimate_noise;
-use bcm_studio::engine::sampler::plan_tiles;
 use bcm_studio::engine::tasks::{self, InpaintParams, RestoreParams};
 use bcm_studio::engine::train::TrainConfig;
 use bcm_studio::engine::train::timing::time_steps;
@@ -148,7 +147,7 @@ fn restore_line(model: &Bcm, dev: &SelectedDevice) -> Result<()> {
     let tiling = Tiling::default();
     let out = tasks::restore(model, &decoded, &params, &tiling, &mut ())?;
     let seconds = start.elapsed().as_secs_f64();
-    let tiles = plan_tiles(h, w, tiling.tile, model.config.receptive_radius(), 1).len();
+    let tiles = model.tiles(h, w, &tiling).len();
     println!(
         "| {} | restore a 4000×3000 JPEG (q30), default settings ({} NFE of {tiles} tiles) | {seconds:.1} s | {} |",
         dev.description,

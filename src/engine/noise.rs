@@ -19,22 +19,14 @@ impl NoiseRng {
 
     /// `n` independent N(0, 1) samples (Box–Muller on 53-bit uniforms).
     pub fn normal(&mut self, n: usize) -> Vec<f32> {
-        let mut out = Vec::with_capacity(n + 1);
-        while out.len() < n {
-            let u1: f64 = self.rng.random::<f64>().max(f64::MIN_POSITIVE);
-            let u2: f64 = self.rng.random();
-            let r = (-2.0 * u1.ln()).sqrt();
-            let a = std::f64::consts::TAU * u2;
-            out.push((r * a.cos()) as f32);
-            out.push((r * a.sin()) as f32);
-        }
-        out.truncate(n);
+        let mut out = vec![0.0; n];
+        self.add_normal(&mut out, 1.0);
         out
     }
 
-    /// Adds `scale` times the next `values.len()` samples of [`NoiseRng::normal`] to `values`,
-    /// leaving the stream where `normal` would: the same result without a noise image in
-    /// memory (a 12-megapixel photo's is 144 MB).
+    /// Adds `scale` times the next `values.len()` N(0, 1) samples to `values`, without a noise
+    /// image in memory (a 12-megapixel photo's is 144 MB). Samples come in Box–Muller pairs;
+    /// an odd count drops the last pair's second.
     pub fn add_normal(&mut self, values: &mut [f32], scale: f32) {
         for pair in values.chunks_mut(2) {
             let u1: f64 = self.rng.random::<f64>().max(f64::MIN_POSITIVE);

@@ -133,6 +133,17 @@ impl Bcm {
         Ok(Planar::new(c, h, w, data)?)
     }
 
+    /// The tiles [`Bcm::eval`] splits an image of `ph`×`pw` (multiples of the alignment)
+    /// into: one when it is small enough or the network is not local.
+    pub fn tiles(&self, ph: usize, pw: usize, tiling: &Tiling) -> Vec<Tile> {
+        let align = self.config.alignment();
+        if self.config.is_local() && ph * pw > tiling.max_pixels {
+            plan_tiles(ph, pw, tiling.tile, self.config.receptive_radius(), align)
+        } else {
+            plan_tiles(ph, pw, ph.max(pw), 0, align)
+        }
+    }
+
     /// One evaluation f(x, t, u) of a whole image of any size: padded to the network's
     /// alignment, tiled when large, cropped back.
     pub fn eval(
@@ -167,11 +178,7 @@ impl Bcm {
         } else {
             Cow::Owned(x.pad_reflect(ph, pw))
         };
-        let tiles = if self.config.is_local() && ph * pw > tiling.max_pixels {
-            plan_tiles(ph, pw, tiling.tile, self.config.receptive_radius(), align)
-        } else {
-            plan_tiles(ph, pw, ph.max(pw), 0, align)
-        };
+        let tiles = self.tiles(ph, pw, tiling);
         progress.tiles = tiles.len();
         let mut out = Planar::zeros(x.channels, ph, pw);
         for (i, tile) in tiles.iter().enumerate() {

@@ -162,7 +162,8 @@ pub fn restore(
         // Odd passes see the photo one pixel off, in the other phase of a space-to-depth
         // stem, so the stem's grid pattern does not build up from pass to pass.
         let shift = k % 2 == 1 && model.config.stem > 1;
-        let mut sum: Option<Planar> = None;
+        let weight = 1.0 / p.mirrors as f32;
+        let mut out = Planar::zeros(0, 0, 0);
         for m in 0..p.mirrors {
             // Later passes take the next mirrorings, so that no pass repeats the previous
             // one's direction-dependent errors.
@@ -187,22 +188,16 @@ pub fn restore(
                 model.run_counted(view, plan, &mut rng, tiling, monitor, done)?
             };
             let copy = if mirrored { copy.mirrored(h, v) } else { copy };
-            let weight = 1.0 / p.mirrors as f32;
-            match &mut sum {
-                Some(s) => s.add_scaled(&copy.data, weight),
-                None if p.mirrors == 1 => sum = Some(copy),
-                None => {
-                    let mut first = Planar::zeros(image.channels, image.height, image.width);
-                    first.add_scaled(&copy.data, weight);
-                    sum = Some(first);
+            // The mean of the copies; a single copy is the result itself.
+            if m == 0 {
+                out = copy;
+                if p.mirrors > 1 {
+                    out.data.iter_mut().for_each(|v| *v *= weight);
                 }
+            } else {
+                out.add_scaled(&copy.data, weight);
             }
         }
-        let Some(mut out) = sum else {
-            return Err(EngineError::Parameter(
-                "no mirrored copies to average".into(),
-            ));
-        };
         out.clamp_unit();
         current = match &p.jpeg {
             Some(tables) => jpeg_consistent(&out, image, tables)?,

@@ -27,9 +27,10 @@ pub fn padded_rows(x: &[f32], [b, c, h, w]: [usize; 4], act: Activation) -> Vec<
     let mut out = vec![0.0f32; b * hp * c * wp];
     let image = c * h * w;
     // One task per padded row; the first and last of each image stay zero.
-    out.par_chunks_mut(c * wp)
-        .enumerate()
-        .for_each(|(row, dst)| {
+    // Each worker keeps one row's mean and inverse deviation between its rows.
+    out.par_chunks_mut(c * wp).enumerate().for_each_init(
+        || (vec![0.0f32; w], vec![0.0f32; w]),
+        |(mean, inv), (row, dst)| {
             let (bi, yp) = (row / hp, row % hp);
             if yp == 0 || yp == hp - 1 {
                 return;
@@ -46,9 +47,10 @@ pub fn padded_rows(x: &[f32], [b, c, h, w]: [usize; 4], act: Activation) -> Vec<
                     gamma,
                     beta,
                     groups,
-                } => norm_silu_row(dst, &at, c, w, gamma, beta, groups),
+                } => norm_silu_row(dst, &at, (mean.as_mut_slice(), inv), c, gamma, beta, groups),
             }
-        });
+        },
+    );
     out
 }
 
@@ -58,16 +60,15 @@ pub fn padded_rows(x: &[f32], [b, c, h, w]: [usize; 4], act: Activation) -> Vec<
 fn norm_silu_row<'s>(
     dst: &mut [f32],
     at: &impl Fn(usize) -> &'s [f32],
+    (mean, inv): (&mut [f32], &mut [f32]),
     c: usize,
-    w: usize,
     gamma: &[f32],
     beta: &[f32],
     groups: usize,
 ) {
     let per = c / groups;
+    let w = mean.len();
     let wp = w + 2;
-    let mut mean = vec![0.0f32; w];
-    let mut inv = vec![0.0f32; w];
     for g in 0..groups {
         let channels = g * per..(g + 1) * per;
         mean.fill(0.0);
@@ -80,7 +81,7 @@ fn norm_silu_row<'s>(
         mean.iter_mut().for_each(|m| *m /= n);
         inv.fill(0.0);
         for ch in channels.clone() {
-            for ((s, v), m) in inv.iter_mut().zip(at(ch)).zip(&mean) {
+            for ((s, v), m) in inv.iter_mut().zip(at(ch)).zip(mean.iter()) {
                 let d = v - m;
                 *s += d * d;
             }
@@ -90,7 +91,7 @@ fn norm_silu_row<'s>(
         for ch in channels {
             let (scale, shift) = (gamma[ch], beta[ch]);
             let out = &mut dst[ch * wp + 1..ch * wp + 1 + w];
-            for (((o, v), m), i) in out.iter_mut().zip(at(ch)).zip(&mean).zip(&inv) {
+            for (((o, v), m), i) in out.iter_mut().zip(at(ch)).zip(mean.iter()).zip(inv.iter()) {
                 *o = silu((v - m) * i * scale + shift);
             }
         }

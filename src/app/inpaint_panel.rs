@@ -13,9 +13,11 @@ pub(super) fn inpaint_ui(ui: &mut Ui, s: &mut TaskSettings) {
             .text("strength"),
     )
     .on_hover_text(
-        "How much may change under the mask. Low (the default) fills from the colours \
-         around it and adds their texture: removes an object or a blemish. High lets the \
-         model invent the area anew, which this model does poorly.",
+        "How much may change under the mask. Untouched, the inpainting model fills the \
+         area from what is around it in one evaluation: removes an object or heals a \
+         blemish. Moved, the shipped model re-invents the area from noise of that level \
+         (a few units keeps the layout under the mask, 80 starts from scratch), which it \
+         does worse.",
     );
     let p = &mut s.inpaint;
     egui::CollapsingHeader::new("Advanced")
@@ -65,5 +67,8 @@ pub(super) fn inpaint_ui(ui: &mut Ui, s: &mut TaskSettings) {
                 ],
             );
         });
-    ui.label(format!("levels {}", s.inpaint_params(0).schedule()));
+    let p = s.inpaint_params(0);
+    if p.needs_loop() {
+        ui.label(format!("levels {}", p.schedule()));
+    }
 }

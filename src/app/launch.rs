@@ -86,9 +86,12 @@ pub fn run(
     tile: usize,
 ) -> Result<(), LaunchError> {
     let compute = compute(choice)?;
-    let model = match &model {
-        Some(path) => weights::load(path, &compute.device)?,
-        None => weights::default_model(&compute.device)?,
+    let (model, inpainter) = match &model {
+        Some(path) => (weights::load(path, &compute.device)?, None),
+        None => (
+            weights::default_model(&compute.device)?,
+            Some(weights::inpaint_model(&compute.device)?),
+        ),
     };
     let mut native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -102,6 +105,7 @@ pub fn run(
     }
     let options = EditorOptions {
         model,
+        inpainter,
         tiling: Tiling {
             tile,
             ..Tiling::default()

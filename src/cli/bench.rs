@@ -209,7 +209,15 @@ pub fn run(
                 memory_note(&dev)
             );
         }
-        inpaint_line(&model, &dev, repeat, &tiling)?;
+        // Inpainting runs a model that also reads the hole's mask, as the shipped one does.
+        let inpainter = Bcm::random(
+            config
+                .clone()
+                .with_condition_channels(Some(tasks::CONDITION_CHANNELS)),
+            0,
+            &dev.device,
+        )?;
+        inpaint_line(&inpainter, &dev, repeat, &tiling)?;
         if photo_scale {
             restore_line(&model, &dev)?;
         }

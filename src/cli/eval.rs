@@ -198,13 +198,20 @@ fn inpainting_table(
     splits: &[(&str, Vec<Planar>)],
     p: &InpaintParams,
 ) -> Result<Table> {
-    let model = &session.model;
+    let model = session.inpainter(p)?;
+    let how = if model.config.conditioning() > 0 {
+        format!(
+            "model {}, one evaluation from the classical fill",
+            model.info.name
+        )
+    } else {
+        format!("model {}, levels {}", model.info.name, p.schedule())
+    };
     let mut table = Table::new(
         format!(
-            "Inpainting, {CROP}x{CROP} centre crops, levels {}. In-hole PSNR in dB; colour \
+            "Inpainting, {CROP}x{CROP} centre crops, {how}. In-hole PSNR in dB; colour \
              shift: distance (0-255 scale) between the fill's mean colour and a {RING}-pixel \
              ring around the hole (the last column scores the photo's own content).",
-            p.schedule(),
         ),
         &[
             "hole",
@@ -219,7 +226,7 @@ fn inpainting_table(
     );
     for kind in HoleKind::ALL {
         for (split, crops) in splits {
-            let (truth, classical, bcm, nfe) = inpaint_eval::score(model, crops, kind, p)?;
+            let (truth, classical, bcm, nfe) = inpaint_eval::score(&model, crops, kind, p)?;
             let what = kind.describe().to_string();
             eprintln!("measured: {what} on {split}");
             table.rows.push(vec![

@@ -174,7 +174,8 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let photo = session.load_photo(&input)?;
             let m = photo::load_mask(&mask, photo.width(), photo.height())?;
             let mut progress = TerminalProgress::new("inpaint");
-            let out = tasks::inpaint(model, &photo.rgb, &m, &p, tiling, &mut progress)?;
+            let inpainter = session.inpainter(&p)?;
+            let out = tasks::inpaint(&inpainter, &photo.rgb, &m, &p, tiling, &mut progress)?;
             progress.finish();
             let params = serde_json::to_value(&p)?;
             finish_task(

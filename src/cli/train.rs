@@ -29,6 +29,7 @@ impl Terminal {
             }
             Objective::Distill => format!("down {:.5}, up {:.5})", r.ct, r.bcm),
             Objective::Denoise => "denoising)".into(),
+            Objective::Inpaint => "inpainting)".into(),
         }
     }
 }
@@ -56,6 +57,13 @@ impl Control for Terminal {
                         hms(eta)
                     );
                 }
+            }
+            Event::Validation(v) if v.hole_psnr.is_some() => {
+                let (ours, classical) = v.hole_psnr.unwrap_or_default();
+                eprintln!(
+                    "validation at {}: in-hole PSNR {ours:.2} dB (classical fill {classical:.2} dB) on {} crops",
+                    v.step, v.images
+                )
             }
             Event::Validation(v) => eprintln!(
                 "validation at {}: reconstruction PSNR {:.2} dB (NFE 1), {:.2} dB (NFE 2, SSIM {:.3}), {:.2} dB (NFE 4); denoising from σ 0.2: {:.2} dB; inversion reaches σ {:.1} of 80",
@@ -204,7 +212,10 @@ fn run_in(command: Command, device: &Device) -> Result<()> {
             Some("ct") => Some(Objective::Ct),
             Some("denoise") => Some(Objective::Denoise),
             Some("distill") => Some(Objective::Distill),
-            Some(other) => bail!("--objective must be bct, ct, denoise or distill, got {other}"),
+            Some("inpaint") => Some(Objective::Inpaint),
+            Some(other) => {
+                bail!("--objective must be bct, ct, denoise, distill or inpaint, got {other}")
+            }
         };
         // Naming the objective a followed run already has keeps its settings for it.
         if let Some(objective) = objective.filter(|o| !follow_init || *o != config.objective) {

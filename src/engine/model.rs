@@ -97,6 +97,19 @@ impl Bcm {
         u: &[f32],
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
+        Self::forward_conditioned(net, x, t, u, None, masks)
+    }
+
+    /// f(x, t, u | condition) of a conditioned network (`condition`: its extra input channels,
+    /// read as they are, not scaled with x).
+    pub fn forward_conditioned(
+        net: &UNet,
+        x: Tensor<4>,
+        t: &[f32],
+        u: &[f32],
+        condition: Option<Tensor<4>>,
+        masks: Option<&DropoutMasks>,
+    ) -> Tensor<4> {
         let device = x.device();
         let pairs = || t.iter().copied().zip(u.iter().copied());
         let bidirectional = net.is_bidirectional();
@@ -123,7 +136,7 @@ impl Bcm {
         let cin = per_sample(t.iter().map(|&t| c_in(t)), &device);
         let ct = scalars(t.iter().map(|&t| c_noise(t)), &device);
         let cu = scalars(u.iter().map(|&u| c_noise(u)), &device);
-        let f = net.forward(x.clone() * cin, ct, cu, masks);
+        let f = net.forward(x.clone() * cin, ct, cu, condition, masks);
         x * skip + f * out
     }
 }

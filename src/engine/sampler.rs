@@ -91,6 +91,16 @@ pub struct Tile {
     pub kw: usize,
 }
 
+/// `x` reflect-padded to `ph`×`pw`; borrowed when it already is that size (a 12-megapixel
+/// photo's copy is 144 MB).
+fn padded_to(x: &Planar, ph: usize, pw: usize) -> Cow<'_, Planar> {
+    if (ph, pw) == (x.height, x.width) {
+        Cow::Borrowed(x)
+    } else {
+        Cow::Owned(x.pad_reflect(ph, pw))
+    }
+}
+
 /// Split an `h`×`w` image (multiples of `align`) into tiles with `margin` context.
 pub fn plan_tiles(h: usize, w: usize, tile: usize, margin: usize, align: usize) -> Vec<Tile> {
     let round = |v: usize| v.div_ceil(align) * align;
@@ -153,8 +163,40 @@ impl Bcm {
         u: f32,
         tiling: &Tiling,
         monitor: &mut dyn Monitor,
+        progress: Progress,
+    ) -> Result<Planar> {
+        self.eval_conditioned(x, None, t, u, tiling, monitor, progress)
+    }
+
+    /// [`Bcm::eval`] of a conditioned network: `condition` (the same size as `x`) holds the
+    /// channels it reads beside the image; a plain network takes `None`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_conditioned(
+        &self,
+        x: &Planar,
+        condition: Option<&Planar>,
+        t: f32,
+        u: f32,
+        tiling: &Tiling,
+        monitor: &mut dyn Monitor,
         mut progress: Progress,
     ) -> Result<Planar> {
+        let wanted = self.config.conditioning();
+        match condition {
+            None if wanted > 0 => {
+                return Err(EngineError::Parameter(format!(
+                    "{} is an inpainting model (it reads a mask beside the photo): use it for inpainting, or choose another model for this",
+                    self.info.name
+                )));
+            }
+            Some(c) if c.channels != wanted || (c.height, c.width) != (x.height, x.width) => {
+                return Err(EngineError::SizeMismatch(format!(
+                    "the model reads {wanted} channels of conditioning at {}x{}, it was given {} at {}x{}",
+                    x.width, x.height, c.channels, c.width, c.height
+                )));
+            }
+            _ => {}
+        }
         if !self.net.is_bidirectional() && u != crate::engine::schedule::SIGMA_MIN {
             return Err(EngineError::Parameter(
                 "this is a one-directional consistency model: it can only generate, not invert"
@@ -172,12 +214,8 @@ impl Bcm {
             x.height.div_ceil(align) * align,
             x.width.div_ceil(align) * align,
         );
-        // Borrowed when already aligned: a 12-megapixel photo's copy is 144 MB.
-        let padded = if (ph, pw) == (x.height, x.width) {
-            Cow::Borrowed(x)
-        } else {
-            Cow::Owned(x.pad_reflect(ph, pw))
-        };
+        let padded = padded_to(x, ph, pw);
+        let condition = condition.map(|c| padded_to(c, ph, pw));
         let tiles = self.tiles(ph, pw, tiling);
         progress.tiles = tiles.len();
         let mut out = Planar::zeros(x.channels, ph, pw);
@@ -188,7 +226,17 @@ impl Bcm {
             progress.tile = i;
             monitor.progress(&progress);
             let input = padded.crop(tile.y0, tile.x0, tile.h, tile.w);
-            let y = Self::to_planar(self.forward(self.to_tensor(&input), &[t], &[u], None))?;
+            let cond = condition
+                .as_ref()
+                .map(|c| self.to_tensor(&c.crop(tile.y0, tile.x0, tile.h, tile.w)));
+            let y = Self::to_planar(Self::forward_conditioned(
+                &self.net,
+                self.to_tensor(&input),
+                &[t],
+                &[u],
+                cond,
+                None,
+            ))?;
             out.paste(
                 &y,
                 tile.ky - tile.y0,

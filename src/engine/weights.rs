@@ -243,6 +243,10 @@ pub fn load_with_card(weights_path: &Path, device: &Device) -> Result<(Bcm, Mode
 /// The shipped model's file, relative to the repository root (the embedded copy is the same).
 pub const SHIPPED_MODEL: &str = "assets/bcm-default.safetensors";
 
+/// The shipped inpainting model (the shipped model fine-tuned to read a hole's mask; see
+/// assets/MODEL.md), relative to the repository root; embedded like the default model.
+pub const SHIPPED_INPAINT_MODEL: &str = "assets/bcm-inpaint.safetensors";
+
 /// The denoiser the shipped model was distilled from (see assets/MODEL.md), relative to the
 /// repository root: the teacher a distillation continuing the shipped model needs, since a
 /// model that follows the ODE itself cannot be one. Not embedded: only training reads it.
@@ -277,4 +281,24 @@ pub fn embedded_card() -> Result<ModelCard> {
 pub fn default_model(device: &Device) -> Result<Bcm> {
     let card = embedded_card()?;
     from_bytes(&card, EMBEDDED_WEIGHTS.to_vec(), "embedded model", device)
+}
+
+static EMBEDDED_INPAINT_WEIGHTS: &[u8] = include_bytes!("../../assets/bcm-inpaint.safetensors");
+static EMBEDDED_INPAINT_CARD: &[u8] = include_bytes!("../../assets/bcm-inpaint.json");
+
+/// The card of the embedded inpainting model.
+pub fn embedded_inpaint_card() -> Result<ModelCard> {
+    parse_card(EMBEDDED_INPAINT_CARD, "embedded inpainting model card")
+}
+
+/// The inpainting model shipped inside the binary: what *Inpaint* uses while the editor or a
+/// command runs the shipped model.
+pub fn inpaint_model(device: &Device) -> Result<Bcm> {
+    let card = embedded_inpaint_card()?;
+    from_bytes(
+        &card,
+        EMBEDDED_INPAINT_WEIGHTS.to_vec(),
+        "embedded inpainting model",
+        device,
+    )
 }

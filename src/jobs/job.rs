@@ -171,6 +171,9 @@ pub fn subsample(img: &Planar, k: usize) -> Planar {
 /// State the worker keeps between jobs.
 #[derive(Default)]
 pub struct WorkerState {
+    /// The model inpainting uses instead of the worker's: the shipped inpainting model while
+    /// the shipped model is loaded; None once another model is (it inpaints itself).
+    pub inpainter: Option<Bcm>,
     pub interpolator: Option<Interpolator>,
     /// Latents downscaled for previews, keyed by factor.
     pub preview: Option<(usize, Interpolator)>,
@@ -195,7 +198,17 @@ pub(crate) fn execute(
             mask,
             params,
         } => image(
-            tasks::inpaint(model, &img, &mask, &params, tiling, monitor)?,
+            tasks::inpaint(
+                match &state.inpainter {
+                    Some(inpainter) if !params.needs_loop() => inpainter,
+                    _ => model,
+                },
+                &img,
+                &mask,
+                &params,
+                tiling,
+                monitor,
+            )?,
             params.schedule(),
         ),
         Job::Restore { image: img, params } => {
@@ -316,6 +329,10 @@ pub(crate) fn execute(
             info: switch_model(model, state, *new),
         },
         Job::LoadModel(source) => {
+            let inpainter = match &source {
+                ModelSource::Embedded => Some(weights::inpaint_model(&model.device)?),
+                ModelSource::File(_) => None,
+            };
             let new = match &source {
                 ModelSource::Embedded => weights::default_model(&model.device)?,
                 ModelSource::File(path) => {
@@ -328,9 +345,9 @@ pub(crate) fn execute(
                     new
                 }
             };
-            JobOutput::ModelChanged {
-                info: switch_model(model, state, new),
-            }
+            let info = switch_model(model, state, new);
+            state.inpainter = inpainter;
+            JobOutput::ModelChanged { info }
         }
         Job::Blend(request) => {
             let new = blend(&request, &model.device)?;
@@ -355,6 +372,7 @@ pub(crate) fn execute(
 /// Make `new` the worker's model (what was prepared with the old one is dropped); its info.
 fn switch_model(model: &mut Bcm, state: &mut WorkerState, new: Bcm) -> ModelInfo {
     *model = new;
+    state.inpainter = None;
     state.interpolator = None;
     state.preview = None;
     model.info.clone()

@@ -136,7 +136,9 @@ pub struct Worker {
 impl Worker {
     /// Start the thread. `waker` is called after every event (the editor passes
     /// `request_repaint`).
-    pub fn spawn(model: Bcm, tiling: Tiling, waker: Waker) -> Worker {
+    /// `inpainter`: the model inpainting uses while `model` is the worker's (see
+    /// [`WorkerState::inpainter`]).
+    pub fn spawn(model: Bcm, inpainter: Option<Bcm>, tiling: Tiling, waker: Waker) -> Worker {
         let (req_tx, req_rx) = channel::<Request>();
         let (ev_tx, ev_rx) = channel::<Event>();
         let cancel = Arc::new(AtomicBool::new(false));
@@ -146,7 +148,10 @@ impl Worker {
             .name("bcm-worker".into())
             .spawn(move || {
                 let mut model = model;
-                let mut state = WorkerState::default();
+                let mut state = WorkerState {
+                    inpainter,
+                    ..WorkerState::default()
+                };
                 for Request { id, job, hold } in req_rx {
                     let mut monitor = ThreadMonitor {
                         id,

@@ -52,7 +52,9 @@ fn harness_with(
 fn harness_with_shipped_model(runs: PathBuf) -> Harness<'static, Editor> {
     let model = bcm_studio::engine::weights::default_model(&burn::tensor::Device::flex())
         .expect("the embedded model loads");
-    harness_with_model(runs, None, DialogMode::Off, None, model)
+    let inpainter = bcm_studio::engine::weights::inpaint_model(&burn::tensor::Device::flex())
+        .expect("the embedded inpainting model loads");
+    harness_with_models(runs, None, DialogMode::Off, None, model, Some(inpainter))
 }
 
 fn harness_with_model(
@@ -62,6 +64,18 @@ fn harness_with_model(
     config_dir: Option<PathBuf>,
     model: bcm_studio::engine::Bcm,
 ) -> Harness<'static, Editor> {
+    harness_with_models(runs, open, dialogs, config_dir, model, None)
+}
+
+/// The editor as `launch` opens it: `model`, and the model inpainting uses beside it.
+fn harness_with_models(
+    runs: PathBuf,
+    open: Option<PathBuf>,
+    dialogs: DialogMode,
+    config_dir: Option<PathBuf>,
+    model: bcm_studio::engine::Bcm,
+    inpainter: Option<bcm_studio::engine::Bcm>,
+) -> Harness<'static, Editor> {
     Harness::builder()
         .with_size([1280.0, 820.0])
         .build_eframe(move |cc| {
@@ -69,6 +83,7 @@ fn harness_with_model(
                 &cc.egui_ctx,
                 EditorOptions {
                     model,
+                    inpainter,
                     tiling: Tiling::default(),
                     config_dir,
                     dialogs,

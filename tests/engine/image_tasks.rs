@@ -35,7 +35,7 @@ fn inpainting_changes_only_the_masked_region() {
 
 #[test]
 fn default_inpainting_changes_only_the_grown_and_feathered_mask() {
-    let model = weights::default_model(&Device::flex()).unwrap();
+    let model = weights::inpaint_model(&Device::flex()).unwrap();
     let x = picture(128, 160);
     let mut mask = Mask::empty(160, 128);
     for y in 50..80 {
@@ -56,7 +56,7 @@ fn default_inpainting_changes_only_the_grown_and_feathered_mask() {
 
 #[test]
 fn a_hole_in_a_flat_area_comes_back_in_that_colour() {
-    let model = weights::default_model(&Device::flex()).unwrap();
+    let model = weights::inpaint_model(&Device::flex()).unwrap();
     let (h, w) = (128, 128);
     let colour = [0.35f32, -0.2, 0.1];
     let mut photo = Planar::zeros(3, h, w);

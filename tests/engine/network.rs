@@ -24,7 +24,7 @@ fn output_is_c_skip_x_plus_c_out_f() {
     let scaled = tensor.clone() * c_in(t);
     let ct = Tensor::<1>::from_data(TensorData::new(vec![c_noise(t)], [1]), &device);
     let cu = Tensor::<1>::from_data(TensorData::new(vec![c_noise(u)], [1]), &device);
-    let raw = model.net.forward(scaled, ct, cu, None);
+    let raw = model.net.forward(scaled, ct, cu, None, None);
     let expected = tensor * c_skip(t, u) + raw * c_out(t, u);
     let d = (f - expected).abs().max().into_scalar::<f32>();
     assert!(d < 1e-5, "max diff {d}");

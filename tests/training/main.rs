@@ -6,6 +6,7 @@ mod common;
 
 mod distill;
 mod fine_tune;
+mod inpaint;
 mod losses;
 mod runs;
 

@@ -41,6 +41,9 @@ use crate::photo::{Photo, Recipe, SaveOptions};
 /// How the editor starts.
 pub struct EditorOptions {
     pub model: Bcm,
+    /// The model *Inpaint mask* uses while `model` is in use (the shipped inpainting model
+    /// beside the shipped model); None: `model` inpaints too.
+    pub inpainter: Option<Bcm>,
     pub tiling: Tiling,
     /// Where recent files are remembered (None: nowhere).
     pub config_dir: Option<PathBuf>,
@@ -128,7 +131,12 @@ impl Editor {
         let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker_ctx.request_repaint());
         let model = options.model.info.clone();
         let device = options.model.device.clone();
-        let worker = Worker::spawn(options.model, options.tiling, waker.clone());
+        let worker = Worker::spawn(
+            options.model,
+            options.inpainter,
+            options.tiling,
+            waker.clone(),
+        );
         let files = Files::new(options.config_dir, options.dialogs, waker.clone());
         let training = TrainingTab::new(options.runs_dir, device, worker.busy_flag(), waker);
         let mut editor = Self {

@@ -98,6 +98,8 @@ impl TrainingTab {
                     .on_hover_text("A one-directional consistency model; continue from it later as a BCM (the paper's fine-tuning route).");
                 ui.selectable_value(&mut f.objective, Objective::Denoise, "denoising warm-up")
                     .on_hover_text("Teach the network to denoise first (fast, 4x cheaper steps); then continue from it with BCT.");
+                ui.selectable_value(&mut f.objective, Objective::Inpaint, "inpainting")
+                    .on_hover_text("Teach the model to fill holes: it also reads the photo with a hole blanked and the hole's mask (random boxes, strokes and blobs), and learns to fill it in one evaluation from the classical fill. Continue from a trained model: it starts as that model. Inpaint mask uses the result.");
                 let can_distil = f.continue_from.is_some() && (!follows_ode || !teachers.is_empty());
                 ui.add_enabled_ui(can_distil, |ui| {
                     ui.selectable_value(&mut f.objective, Objective::Distill, "distillation")

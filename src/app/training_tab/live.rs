@@ -7,7 +7,7 @@ fn part_names(objective: Option<Objective>) -> Option<(&'static str, &'static st
     match objective {
         Some(Objective::Bct) | None => Some(("CT term", "bidirectional term")),
         Some(Objective::Distill) => Some(("generation pairs", "inversion pairs")),
-        Some(Objective::Ct | Objective::Denoise) => None,
+        Some(Objective::Ct | Objective::Denoise | Objective::Inpaint) => None,
     }
 }
 

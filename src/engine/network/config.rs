@@ -59,6 +59,11 @@ pub struct UNetConfig {
     /// CM → BCM fine-tuning route.
     #[config(default = true)]
     pub bidirectional: bool,
+    /// Channels of conditioning read beside the image (0: none). An inpainting model reads
+    /// the photo with its hole blanked and the hole's mask (4 channels); they enter the first
+    /// convolution only, so a model without them is the same model with those weights at zero.
+    /// Optional so that cards written before there was a choice read as none.
+    pub condition_channels: Option<usize>,
 }
 
 impl UNetConfig {
@@ -98,6 +103,17 @@ impl UNetConfig {
     /// Channels entering and leaving the U-Net after space-to-depth.
     pub fn stem_channels(&self) -> usize {
         self.image_channels * self.stem.max(1) * self.stem.max(1)
+    }
+
+    /// Channels entering the first convolution after space-to-depth: the image's and the
+    /// conditioning's.
+    pub fn input_channels(&self) -> usize {
+        (self.image_channels + self.conditioning()) * self.stem.max(1) * self.stem.max(1)
+    }
+
+    /// Channels of conditioning the network reads beside the image (0: a plain model).
+    pub fn conditioning(&self) -> usize {
+        self.condition_channels.unwrap_or(0)
     }
 
     /// Whether every output pixel depends only on a bounded neighbourhood of the input.
@@ -141,6 +157,7 @@ impl UNetConfig {
             ("num_res_blocks", self.num_res_blocks, 16),
             ("emb_mult", self.emb_mult, 16),
             ("image_channels", self.image_channels, 16),
+            ("condition_channels", self.conditioning(), 16),
             (
                 "the largest channel multiplier",
                 self.channel_mult.iter().copied().max().unwrap_or(0),
@@ -249,7 +266,7 @@ impl UNetConfig {
         } else {
             mlp
         };
-        n += conv(self.stem_channels(), self.channels, 3);
+        n += conv(self.input_channels(), self.channels, 3);
         let mut skips = vec![self.channels];
         let mut ch = self.channels;
         for l in 0..self.levels() {

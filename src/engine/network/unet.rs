@@ -1,6 +1,6 @@
 //! The U-Net F(x, c_noise(t), c_noise(u)) of a BCM.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::Conv2d;
 use burn::tensor::activation::silu;
 use burn::tensor::{Device, Tensor};
@@ -87,7 +87,7 @@ impl UNetConfig {
                 self.bidirectional,
                 device,
             ),
-            input: conv3(self.stem_channels(), self.channels, device),
+            input: conv3(self.input_channels(), self.channels, device),
             encoder,
             down,
             middle,
@@ -103,21 +103,52 @@ impl UNetConfig {
 }
 
 impl UNet {
+    /// The same network reading `extra` more input channels (before space-to-depth) after the
+    /// image, their weights at zero: it computes exactly what it did, whatever they hold, and
+    /// is where a conditioned model's fine-tuning starts.
+    pub fn with_extra_inputs(mut self, extra: usize) -> Self {
+        if extra == 0 {
+            return self;
+        }
+        let weight = self.input.weight.val();
+        let [out, inp, kh, kw] = weight.dims();
+        let zeros = Tensor::<4>::zeros(
+            [out, extra * self.stem * self.stem, kh, kw],
+            &weight.device(),
+        );
+        // Detached: a parameter must be a leaf of the autodiff graph.
+        let widened = Tensor::cat(vec![weight, zeros], 1).detach();
+        debug_assert_eq!(widened.dims()[1], inp + extra * self.stem * self.stem);
+        self.input.weight = Param::from_tensor(widened);
+        self
+    }
+
+    /// Input channels (before space-to-depth) the first convolution reads.
+    pub fn input_channels(&self) -> usize {
+        self.input.weight.dims()[1] / (self.stem * self.stem)
+    }
+
     /// Whether the network conditions on the end time u (false: a consistency model).
     pub fn is_bidirectional(&self) -> bool {
         self.time.end.is_some()
     }
 
     /// `x`: scaled input c_in(t)·x, [B, C, H, W] with H and W multiples of the alignment.
-    /// `c_t`, `c_u`: c_noise of the start and end times, [B].
+    /// `c_t`, `c_u`: c_noise of the start and end times, [B]. `condition`: the extra input
+    /// channels of a conditioned network ([B, K, H, W], unscaled), `None` for a plain one.
     pub fn forward(
         &self,
         x: Tensor<4>,
         c_t: Tensor<1>,
         c_u: Tensor<1>,
+        condition: Option<Tensor<4>>,
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
         let emb = self.time.forward(c_t, c_u);
+        let x = match condition {
+            Some(c) => Tensor::cat(vec![x, c], 1),
+            None => x,
+        };
         let mut h = conv3_plain(&self.input, space_to_depth(x, self.stem));
         let mut skips = vec![h.clone()];
         let mut enc = self.encoder.iter();

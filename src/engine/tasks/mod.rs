@@ -10,7 +10,10 @@ mod restore;
 
 pub use edit::{EditParams, edit, edit_plan};
 pub use generate::{GenerateParams, generate};
-pub use inpaint::{InpaintParams, MaskedContent, Renoise, inpaint};
+pub use inpaint::{
+    CONDITION_CHANNELS, CONDITIONED_LEVEL, InpaintParams, MaskedContent, Renoise,
+    conditioned_inputs, inpaint,
+};
 pub use interpolate::{Interpolator, slerp};
 pub use invert::{Inversion, invert, reconstruct};
 pub use restore::{

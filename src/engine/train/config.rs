@@ -25,6 +25,11 @@ pub enum Objective {
     /// probability-flow ODE (followed with Heun hops, the model as a denoiser) carries x_t,
     /// both ways, for pairs of levels along the paths of the batch's crops.
     Distill,
+    /// Inpainting: a model that also reads the photo with a hole blanked and the hole's mask
+    /// learns to fill the hole in one evaluation from the classical fill (random boxes,
+    /// strokes and blobs). Started from a plain model, the conditioning's weights start at
+    /// zero, so it starts as that model.
+    Inpaint,
 }
 
 impl Objective {
@@ -37,7 +42,7 @@ impl Objective {
     /// Heun hops; the consistency objectives learn the ODE's own map, hence plain hops.
     pub fn ladders(self) -> Ladders {
         match self {
-            Objective::Denoise => Ladders::Heun,
+            Objective::Denoise | Objective::Inpaint => Ladders::Heun,
             Objective::Bct | Objective::Ct | Objective::Distill => Ladders::Plain,
         }
     }
@@ -247,6 +252,12 @@ impl TrainConfig {
         if !(0.0..=1.0).contains(&self.denoise_share) {
             return bad("denoising share must be in [0, 1]");
         }
+        let conditioned = self.model.conditioning() > 0;
+        if conditioned != (self.objective == Objective::Inpaint) {
+            return bad(
+                "a model that reads a mask trains the inpainting objective, and only such a model does",
+            );
+        }
         if self.objective.is_bidirectional() && !self.model.bidirectional {
             return bad("bidirectional training needs a bidirectional model");
         }
@@ -299,6 +310,9 @@ impl TrainConfig {
                 self.denoise_share = DISTILL_DENOISE_SHARE;
                 self.round_trips = DISTILL_ROUND_TRIPS.min(self.batch);
                 self.set_round_trip_choices(&[DISTILL_ROUND_TRIP_NFE]);
+            }
+            Objective::Inpaint => {
+                self.model.condition_channels = Some(crate::engine::tasks::CONDITION_CHANNELS);
             }
             Objective::Bct | Objective::Denoise => {}
         }

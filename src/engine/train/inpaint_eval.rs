@@ -47,13 +47,13 @@ impl HoleKind {
         match self {
             HoleKind::Box32 => boxes(w, h, 32, 4, &mut rng),
             HoleKind::Box64 => boxes(w, h, 64, 1, &mut rng),
-            HoleKind::Strokes => strokes(w, h, 0.10, &mut rng),
+            HoleKind::Strokes => strokes(w, h, 0.10, w.min(h), &mut rng),
         }
     }
 }
 
 /// `count` boxes of `side`, apart from each other and from the crop's edge by `side / 2`.
-fn boxes(w: usize, h: usize, side: usize, count: usize, rng: &mut NoiseRng) -> Mask {
+pub(super) fn boxes(w: usize, h: usize, side: usize, count: usize, rng: &mut NoiseRng) -> Mask {
     let margin = side / 2;
     let mut placed: Vec<(usize, usize)> = Vec::new();
     let span = |n: usize| n.saturating_sub(side + 2 * margin).max(1);
@@ -81,17 +81,25 @@ fn boxes(w: usize, h: usize, side: usize, count: usize, rng: &mut NoiseRng) -> M
     m
 }
 
-/// Random brush strokes (discs stamped along wandering lines) until `coverage` is reached.
-fn strokes(w: usize, h: usize, coverage: f64, rng: &mut NoiseRng) -> Mask {
+/// Random brush strokes (discs stamped along wandering lines) until `coverage` is reached;
+/// the brush is 3-7 % of `brush_side` across.
+pub(super) fn strokes(
+    w: usize,
+    h: usize,
+    coverage: f64,
+    brush_side: usize,
+    rng: &mut NoiseRng,
+) -> Mask {
     let mut m = Mask::empty(w, h);
     let target = (coverage * (w * h) as f64) as usize;
     let side = w.min(h) as f64;
+    let brush = brush_side as f64;
     let mut covered = 0;
     for _ in 0..100 {
         if covered >= target {
             break;
         }
-        let radius = side * (0.015 + 0.02 * rng.uniform());
+        let radius = brush * (0.015 + 0.02 * rng.uniform());
         let (mut y, mut x) = (
             side * 0.15 + rng.uniform() * (h as f64 - side * 0.3),
             side * 0.15 + rng.uniform() * (w as f64 - side * 0.3),
@@ -113,7 +121,7 @@ fn strokes(w: usize, h: usize, coverage: f64, rng: &mut NoiseRng) -> Mask {
 }
 
 /// Set a disc to 1; returns how many pixels were newly set.
-fn stamp(m: &mut Mask, cy: f64, cx: f64, r: f64) -> usize {
+pub(super) fn stamp(m: &mut Mask, cy: f64, cx: f64, r: f64) -> usize {
     let mut new = 0;
     let (y0, y1) = ((cy - r).floor().max(0.0) as usize, (cy + r).ceil() as usize);
     let (x0, x1) = ((cx - r).floor().max(0.0) as usize, (cx + r).ceil() as usize);

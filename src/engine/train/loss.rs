@@ -143,17 +143,49 @@ pub fn denoise_loss(
         .reshape([b, c * h * w])
         .mean_dim(1)
         .reshape([b]);
-    let term = mse * weight;
-    let loss = term.clone().mean();
-    let zero = term.clone().detach().mean() * 0.0;
-    BctLoss {
-        loss,
-        ct: term.mean(),
-        bcm: zero,
-    }
+    BctLoss::single(mse * weight)
+}
+
+/// The inpainting objective: f(start, t*, σ_min | condition) ≈ x0 at the conditioned model's
+/// level t*, the squared error weighted by `weight` ([B, 1, H, W]: the hole, and a little of
+/// the photo around it) and normalised by it per crop. Its minimum is the mean of what the
+/// hole may hold given the photo around it: the fill that scores best in PSNR.
+pub fn inpaint_loss(
+    net: &UNet,
+    x0: Tensor<4>,
+    start: Tensor<4>,
+    condition: Tensor<4>,
+    weight: Tensor<4>,
+    dropout_seed: u64,
+) -> BctLoss {
+    let [b, c, h, w] = x0.dims();
+    let t = vec![crate::engine::tasks::CONDITIONED_LEVEL; b];
+    let floor = vec![SIGMA_MIN; b];
+    let f = Bcm::forward_conditioned(
+        net,
+        start,
+        &t,
+        &floor,
+        Some(condition),
+        Some(&DropoutMasks::new(dropout_seed)),
+    );
+    let err = (f - x0).square().sum_dim(1);
+    let flat = |t: Tensor<4>| t.reshape([b, h * w]).sum_dim(1).reshape([b]);
+    let total = flat(weight.clone()) * (c as f32);
+    BctLoss::single(flat(err * weight) / total)
 }
 
 impl BctLoss {
+    /// A loss of one part: the mean of the per-crop `term`s, reported as the first part.
+    fn single(term: Tensor<1>) -> Self {
+        let zero = term.clone().detach().mean() * 0.0;
+        BctLoss {
+            loss: term.clone().mean(),
+            ct: term.mean(),
+            bcm: zero,
+        }
+    }
+
     /// Read the three scalars back (one device sync).
     pub fn parts(&self) -> LossParts {
         let all = Tensor::cat(

@@ -10,6 +10,7 @@ pub mod distill;
 pub mod driver;
 pub mod ema;
 pub mod error;
+pub mod inpaint_data;
 pub mod inpaint_eval;
 pub mod loss;
 pub mod lr_schedule;

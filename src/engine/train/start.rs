@@ -32,6 +32,14 @@ pub(super) fn initial_net(config: &mut TrainConfig, device: &Device) -> Result<U
     if config.objective.is_bidirectional() {
         model = with_end_branch(model, device);
     }
+    // An inpainting run from a plain model: the mask's channels are added with zero weights.
+    let wanted = config.model.conditioning();
+    if wanted > model.config.conditioning() {
+        model.net = model
+            .net
+            .with_extra_inputs(wanted - model.config.conditioning());
+        model.config.condition_channels = Some(wanted);
+    }
     config.model = model.config;
     Ok(model.net)
 }

@@ -9,7 +9,8 @@ use rand::Rng;
 use super::config::{Objective, TrainConfig};
 use super::distill::{DENOISE_CAP, distill_loss, teacher_path};
 use super::error::TrainError;
-use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss};
+use super::inpaint_data::hole_batch;
+use super::loss::{BctLoss, LossParts, bct_loss, denoise_loss, inpaint_loss};
 use super::paths::PathLevels;
 use super::round_trip::round_trip_loss;
 use super::times::{TimeSampler, Times, sample_denoise, sample_denoise_below};
@@ -76,7 +77,7 @@ pub(super) fn draw_times(
     n: usize,
 ) -> Vec<Times> {
     match objective {
-        Objective::Denoise => (0..n).map(|_| sample_denoise(rng)).collect(),
+        Objective::Denoise | Objective::Inpaint => (0..n).map(|_| sample_denoise(rng)).collect(),
         Objective::Bct | Objective::Ct => (0..n).map(|_| sampler.sample(rng)).collect(),
         Objective::Distill => (0..n)
             .map(|_| sample_denoise_below(rng, DENOISE_CAP))
@@ -115,6 +116,10 @@ pub(super) fn objective_loss(
         Objective::Denoise => {
             let input = input.unwrap_or_else(|| x0.clone());
             denoise_loss(net, x0, input, z, times, seed)
+        }
+        Objective::Inpaint => {
+            let holes = hole_batch(&x0, seed ^ 0x401E)?;
+            inpaint_loss(net, x0, holes.start, holes.condition, holes.weight, seed)
         }
         Objective::Distill => {
             let teacher = teacher.ok_or_else(|| {

@@ -178,6 +178,10 @@ pub struct ValReport {
     pub psnr_denoise: f64,
     /// Noise level the one-hop inversion to 80 reaches (see [`inversion_level`]).
     pub inversion_sigma: f64,
+    /// An inpainting model's in-hole PSNR on random holes, and the classical fill's on the
+    /// same holes (the figures above do not apply to it and are NaN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hole_psnr: Option<(f64, f64)>,
     pub images: usize,
 }
 
@@ -223,7 +227,47 @@ pub fn denoising(model: &Bcm, images: &[Planar], sigma: f32) -> EngineResult<f64
     Ok(total / images.len().max(1) as f64)
 }
 
+/// Validation holes: the same random hole for crop `k` at every step.
+fn validation_hole(img: &Planar, k: usize) -> crate::engine::mask::Mask {
+    super::inpaint_data::random_hole(
+        img.width.min(img.height),
+        &mut NoiseRng::new(0x5a1 + k as u64),
+    )
+}
+
+/// Mean in-hole PSNR of an inpainting model and of the classical fill on validation holes.
+pub fn hole_filling(model: &Bcm, val: &[Planar]) -> EngineResult<(f64, f64)> {
+    let (mut ours, mut classical) = (0.0, 0.0);
+    let p = tasks::InpaintParams::default();
+    for (k, img) in val.iter().enumerate() {
+        let hole = validation_hole(img, k);
+        let out = tasks::inpaint(model, img, &hole, &p, &whole(), &mut ())?;
+        let shown = match &out.mask {
+            Some(m) => img.blend(&out.image, &m.data),
+            None => out.image,
+        };
+        ours += hole_psnr(&shown, img, &hole);
+        let fill = crate::engine::fill::harmonic_fill(img, &hole.data);
+        classical += hole_psnr(&fill, img, &hole);
+    }
+    let n = val.len().max(1) as f64;
+    Ok((ours / n, classical / n))
+}
+
 pub fn validation(model: &Bcm, val: &[Planar], step: u64) -> EngineResult<ValReport> {
+    if model.config.conditioning() > 0 {
+        return Ok(ValReport {
+            step,
+            psnr_nfe1: f64::NAN,
+            psnr_nfe2: f64::NAN,
+            ssim_nfe2: f64::NAN,
+            psnr_nfe4: f64::NAN,
+            psnr_denoise: f64::NAN,
+            inversion_sigma: f64::NAN,
+            hole_psnr: Some(hole_filling(model, val)?),
+            images: val.len(),
+        });
+    }
     let (p1, _) = reconstruction(model, val, 1, 0)?;
     let (p2, s2) = reconstruction(model, val, 2, 0)?;
     let (p4, _) = reconstruction(model, val, 4, 0)?;
@@ -235,14 +279,42 @@ pub fn validation(model: &Bcm, val: &[Planar], step: u64) -> EngineResult<ValRep
         psnr_nfe4: p4,
         psnr_denoise: denoising(model, val, 0.2)?,
         inversion_sigma: inversion_level(model, val)?,
+        hole_psnr: None,
         images: val.len(),
     })
 }
 
 /// Sample grid: one-step generations (top row), validation photos, their 2-NFE reconstructions.
+/// For an inpainting model: the photos with their validation holes blanked (top row), filled,
+/// and as they were.
 pub fn sample_grid(model: &Bcm, val: &[Planar], patch: usize) -> EngineResult<RgbImage> {
     let cols = 6.min(val.len().max(1));
     let mut rows: Vec<Vec<Planar>> = vec![Vec::new(), Vec::new(), Vec::new()];
+    if model.config.conditioning() > 0 {
+        for (k, img) in val.iter().take(cols).enumerate() {
+            let hole = validation_hole(img, k);
+            let out = tasks::inpaint(
+                model,
+                img,
+                &hole,
+                &tasks::InpaintParams::default(),
+                &whole(),
+                &mut (),
+            )?;
+            let mut shown = match &out.mask {
+                Some(m) => img.blend(&out.image, &m.data),
+                None => out.image,
+            };
+            shown.clamp_unit();
+            rows[0].push(img.blend(
+                &Planar::zeros(img.channels, img.height, img.width),
+                &hole.data,
+            ));
+            rows[1].push(shown);
+            rows[2].push(img.clone());
+        }
+        return Ok(grid_of(&rows, cols, patch));
+    }
     for k in 0..cols {
         let plan = GenerationPreset::OneStep.plan_from(80.0);
         let g = tasks::generate(
@@ -267,6 +339,11 @@ pub fn sample_grid(model: &Bcm, val: &[Planar], patch: usize) -> EngineResult<Rg
         out.clamp_unit();
         rows[2].push(out);
     }
+    Ok(grid_of(&rows, cols, patch))
+}
+
+/// Rows of `patch`² images as one picture.
+fn grid_of(rows: &[Vec<Planar>], cols: usize, patch: usize) -> RgbImage {
     let gap = 2;
     let mut grid = RgbImage::from_pixel(
         (cols * (patch + gap)) as u32,
@@ -284,5 +361,5 @@ pub fn sample_grid(model: &Bcm, val: &[Planar], patch: usize) -> EngineResult<Rg
             );
         }
     }
-    Ok(grid)
+    grid
 }

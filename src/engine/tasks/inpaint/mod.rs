@@ -1,5 +1,8 @@
 //! Inpainting: regenerate the masked region so it fits its surroundings.
 //!
+//! A model trained for holes (it reads the mask, see [`conditioned`]) fills one in a single
+//! evaluation from the harmonic fill. A model that only denoises runs the replacement loop:
+//!
 //! Coarse to fine: the crop around the mask is halved until the hole is a few pixels across,
 //! where the network sees all of its surroundings. There the replacement loop ([`levels`])
 //! fills it; each finer scale starts from the scale below, upsampled, and refines it at lower
@@ -7,11 +10,12 @@
 //! result over the original with [`Output::mask`], so pixels outside the mask stay
 //! bit-identical.
 
+mod conditioned;
 mod levels;
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::fill::harmonic_fill;
-use crate::engine::mask::Mask;
+use crate::engine::mask::{Mask, Rect};
 use crate::engine::model::Bcm;
 use crate::engine::noise::NoiseRng;
 use crate::engine::planar::Planar;
@@ -20,6 +24,8 @@ use crate::engine::sampler::{Monitor, Tiling};
 use crate::engine::schedule::{SIGMA_MIN, in_range};
 
 use super::{Output, crop};
+use conditioned::fill_conditioned;
+pub use conditioned::{CONDITION_CHANNELS, CONDITIONED_LEVEL, conditioned_inputs, core};
 use levels::{Count, Scale};
 
 /// The levels a higher strength comes down through: each hop about a third of the last, as the
@@ -163,6 +169,18 @@ impl InpaintParams {
         }
     }
 
+    /// Whether these settings ask for the replacement loop: a strength, levels, scales,
+    /// re-noising or starting content other than the defaults. Untouched, a model trained for
+    /// holes fills them in one evaluation; these are for a model that only denoises.
+    pub fn needs_loop(&self) -> bool {
+        let d = Self::default();
+        self.levels != d.levels
+            || self.refine != d.refine
+            || self.coarse != d.coarse
+            || self.renoise != d.renoise
+            || self.content != d.content
+    }
+
     /// The first level: the strength the user sees.
     pub fn strength(&self) -> f32 {
         self.levels.first().copied().unwrap_or(SIGMA_MIN)
@@ -191,14 +209,6 @@ impl InpaintParams {
         }
         k
     }
-}
-
-/// The part of a soft mask that is mostly regenerated. The fill from the border solves only
-/// there: the outer soft edge still shows mostly the photo, so its pixels are the border.
-fn core(mask: &[f32]) -> Vec<f32> {
-    mask.iter()
-        .map(|&v| if v > 0.5 { 1.0 } else { 0.0 })
-        .collect()
 }
 
 /// Inpaint `mask` (1 = regenerate) in `image`. The returned image covers the whole photo.
@@ -230,6 +240,26 @@ pub fn inpaint(
         p.context
     };
     let region = hole.expanded(context, model.config.alignment(), soft.height, soft.width);
+    if model.config.conditioning() > 0 {
+        if p.needs_loop() {
+            return Err(EngineError::Parameter(format!(
+                "{} fills holes in one evaluation from what is around them: strength, levels, \
+                 scales, re-noising and starting content apply to a model that only denoises \
+                 (the shipped model); grow and feather apply to both",
+                model.info.name
+            )));
+        }
+        // A model trained for holes fills one in a single evaluation; the replacement loop's
+        // levels are for a model that only denoises.
+        let estimate = fill_conditioned(
+            model,
+            &crop(image, region),
+            &soft.crop(region),
+            tiling,
+            monitor,
+        )?;
+        return Ok(over_photo(image, &estimate, region, soft, 1));
+    }
     let halvings = p.halvings(extent, region.height(), region.width());
     // The photo and the mask at every scale, finest first.
     let mut known = vec![crop(image, region)];
@@ -267,9 +297,14 @@ pub fn inpaint(
         estimate = Some(scale.run(start, levels, p.renoise, &mut rng, &mut count, monitor)?);
     }
     let estimate = estimate.unwrap_or_else(|| known[0].clone());
+    Ok(over_photo(image, &estimate, region, soft, count.done))
+}
+
+/// The photo with the crop `region` replaced by `estimate`, and the mask to composite it with.
+fn over_photo(image: &Planar, estimate: &Planar, region: Rect, soft: Mask, nfe: usize) -> Output {
     let mut full = image.clone();
     full.paste(
-        &estimate,
+        estimate,
         0,
         0,
         region.height(),
@@ -277,9 +312,9 @@ pub fn inpaint(
         region.y0,
         region.x0,
     );
-    Ok(Output {
+    Output {
         image: full,
         mask: Some(soft),
-        nfe: count.done,
-    })
+        nfe,
+    }
 }

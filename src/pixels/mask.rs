@@ -183,6 +183,38 @@ impl Mask {
         }
         out
     }
+
+    /// Pixel indices of each 4-connected part of the mask (values > 0).
+    pub fn parts(&self) -> Vec<Vec<usize>> {
+        let (w, h) = (self.width, self.height);
+        let mut seen = vec![false; w * h];
+        let mut out = Vec::new();
+        for start in 0..w * h {
+            if seen[start] || self.data[start] <= 0.0 {
+                continue;
+            }
+            let (mut part, mut stack) = (Vec::new(), vec![start]);
+            seen[start] = true;
+            while let Some(i) = stack.pop() {
+                part.push(i);
+                let (y, x) = (i / w, i % w);
+                let near = [
+                    (y > 0).then(|| i - w),
+                    (y + 1 < h).then(|| i + w),
+                    (x > 0).then(|| i - 1),
+                    (x + 1 < w).then(|| i + 1),
+                ];
+                for j in near.into_iter().flatten() {
+                    if !seen[j] && self.data[j] > 0.0 {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+            out.push(part);
+        }
+        out
+    }
 }
 
 fn transpose(data: &[f32], w: usize, h: usize) -> Vec<f32> {

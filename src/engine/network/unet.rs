@@ -111,21 +111,15 @@ impl UNet {
             return self;
         }
         let weight = self.input.weight.val();
-        let [out, inp, kh, kw] = weight.dims();
+        let [out, _, kh, kw] = weight.dims();
         let zeros = Tensor::<4>::zeros(
             [out, extra * self.stem * self.stem, kh, kw],
             &weight.device(),
         );
         // Detached: a parameter must be a leaf of the autodiff graph.
         let widened = Tensor::cat(vec![weight, zeros], 1).detach();
-        debug_assert_eq!(widened.dims()[1], inp + extra * self.stem * self.stem);
         self.input.weight = Param::from_tensor(widened);
         self
-    }
-
-    /// Input channels (before space-to-depth) the first convolution reads.
-    pub fn input_channels(&self) -> usize {
-        self.input.weight.dims()[1] / (self.stem * self.stem)
     }
 
     /// Whether the network conditions on the end time u (false: a consistency model).

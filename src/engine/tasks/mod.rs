@@ -33,6 +33,16 @@ pub struct Output {
     pub nfe: usize,
 }
 
+impl Output {
+    /// What the user sees: the new image composited over `photo` with its mask.
+    pub fn composited(self, photo: &Planar) -> Planar {
+        match &self.mask {
+            Some(m) => photo.blend(&self.image, &m.data),
+            None => self.image,
+        }
+    }
+}
+
 /// Context kept around a masked region: enough for the network to see the surroundings.
 pub(crate) fn work_region(mask: &Mask, context: usize, align: usize) -> Option<Rect> {
     mask.bbox()

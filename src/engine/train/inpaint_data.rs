@@ -18,36 +18,37 @@ pub const KNOWN_WEIGHT: f32 = 0.05;
 /// Most of a crop a hole covers.
 const MAX_COVER: f64 = 0.30;
 
-/// A random hole in a `side`² crop.
-pub fn random_hole(side: usize, rng: &mut NoiseRng) -> Mask {
+/// A random hole in a `w`×`h` crop.
+pub fn random_hole(w: usize, h: usize, rng: &mut NoiseRng) -> Mask {
+    let side = w.min(h);
     let kind = rng.uniform();
     let cover = 0.02 + (MAX_COVER - 0.02) * rng.uniform();
     if kind < 0.4 {
         let edge = (((0.06 + 0.34 * rng.uniform()) * side as f64) as usize).max(4);
-        let fits = ((MAX_COVER * (side * side) as f64) / (edge * edge) as f64) as usize;
+        let fits = ((MAX_COVER * (w * h) as f64) / (edge * edge) as f64) as usize;
         let count = (1 + (rng.uniform() * 4.0) as usize).min(fits.max(1));
-        boxes(side, side, edge, count, rng)
+        boxes(w, h, edge, count, rng)
     } else if kind < 0.75 {
         // The brush of the evaluation's strokes, whatever the crop's size.
-        strokes(side, side, cover, CROP, rng)
+        strokes(w, h, cover, CROP, rng)
     } else {
-        blobs(side, cover, rng)
+        blobs(w, h, cover, rng)
     }
 }
 
-/// Round blobs (clusters of overlapping discs) until `coverage` of a `side`² crop.
-fn blobs(side: usize, coverage: f64, rng: &mut NoiseRng) -> Mask {
-    let mut m = Mask::empty(side, side);
-    let target = (coverage * (side * side) as f64) as usize;
-    let s = side as f64;
+/// Round blobs (clusters of overlapping discs) until `coverage` of a `w`×`h` crop.
+fn blobs(w: usize, h: usize, coverage: f64, rng: &mut NoiseRng) -> Mask {
+    let mut m = Mask::empty(w, h);
+    let target = (coverage * (w * h) as f64) as usize;
+    let s = w.min(h) as f64;
     let mut covered = 0;
     for _ in 0..50 {
         if covered >= target {
             break;
         }
         let (cy, cx) = (
-            s * (0.1 + 0.8 * rng.uniform()),
-            s * (0.1 + 0.8 * rng.uniform()),
+            h as f64 * (0.1 + 0.8 * rng.uniform()),
+            w as f64 * (0.1 + 0.8 * rng.uniform()),
         );
         for _ in 0..3 + (rng.uniform() * 4.0) as usize {
             let r = s * (0.04 + 0.08 * rng.uniform());
@@ -97,12 +98,7 @@ pub fn hole_batch(x0: &Tensor<4>, seed: u64) -> Result<HoleBatch, TrainError> {
             width: w,
             data: data[k * size..(k + 1) * size].to_vec(),
         };
-        let soft = random_hole(h.min(w), &mut rng).grown_and_feathered(grow, feather);
-        let soft = if (soft.width, soft.height) == (w, h) {
-            soft
-        } else {
-            Mask::empty(w, h)
-        };
+        let soft = random_hole(w, h, &mut rng).grown_and_feathered(grow, feather);
         let (s, cnd) = conditioned_inputs(&photo, &soft);
         start.extend_from_slice(&s.data);
         cond.extend_from_slice(&cnd.data);
@@ -131,7 +127,7 @@ mod tests {
         let mut rng = NoiseRng::new(7);
         let mut covers = Vec::new();
         for _ in 0..200 {
-            let m = random_hole(128, &mut rng);
+            let m = random_hole(128, 128, &mut rng);
             let cover = m.data.iter().filter(|&&v| v > 0.0).count() as f64 / (128.0 * 128.0);
             covers.push(cover);
         }

@@ -137,45 +137,6 @@ pub(super) fn stamp(m: &mut Mask, cy: f64, cx: f64, r: f64) -> usize {
     new
 }
 
-/// Pixel indices of each 4-connected part of the hole.
-fn parts(hole: &Mask) -> Vec<Vec<usize>> {
-    let (w, h) = (hole.width, hole.height);
-    let mut seen = vec![false; w * h];
-    let mut out = Vec::new();
-    for start in 0..w * h {
-        if seen[start] || hole.data[start] <= 0.0 {
-            continue;
-        }
-        let mut part = Vec::new();
-        let mut stack = vec![start];
-        seen[start] = true;
-        while let Some(i) = stack.pop() {
-            part.push(i);
-            let (y, x) = (i / w, i % w);
-            let mut visit = |j: usize| {
-                if !seen[j] && hole.data[j] > 0.0 {
-                    seen[j] = true;
-                    stack.push(j);
-                }
-            };
-            if y > 0 {
-                visit(i - w);
-            }
-            if y + 1 < h {
-                visit(i + w);
-            }
-            if x > 0 {
-                visit(i - 1);
-            }
-            if x + 1 < w {
-                visit(i + 1);
-            }
-        }
-        out.push(part);
-    }
-    out
-}
-
 /// Width of the ring of surroundings the fill's colour is compared with.
 pub const RING: usize = 6;
 
@@ -186,7 +147,7 @@ pub const RING: usize = 6;
 pub fn colour_shift(filled: &Planar, photo: &Planar, hole: &Mask) -> f64 {
     let n = photo.pixels();
     let mut total = 0.0;
-    let list = parts(hole);
+    let list = hole.parts();
     for part in &list {
         let mut one = Mask::empty(hole.width, hole.height);
         for &i in part {
@@ -282,17 +243,14 @@ pub fn score(
         let hole = kind.mask(img.width, img.height, k);
         let fill = harmonic_fill(img, &hole.data);
         let out = tasks::inpaint(model, img, &hole, p, &whole, &mut ())?;
+        nfe = out.nfe;
         // What the user sees: the result composited with its soft mask.
-        let shown = match &out.mask {
-            Some(m) => img.blend(&out.image, &m.data),
-            None => out.image,
-        };
+        let shown = out.composited(img);
         truth += colour_shift(img, img, &hole);
         classical.psnr += hole_psnr(&fill, img, &hole);
         classical.shift += colour_shift(&fill, img, &hole);
         bcm.psnr += hole_psnr(&shown, img, &hole);
         bcm.shift += colour_shift(&shown, img, &hole);
-        nfe = out.nfe;
     }
     let n = crops.len().max(1) as f64;
     let mean = |s: HoleScore| HoleScore {
@@ -311,7 +269,7 @@ mod tests {
         for k in 0..5 {
             let b = HoleKind::Box32.mask(256, 256, k);
             assert_eq!(b.data.iter().filter(|&&v| v > 0.0).count(), 4 * 32 * 32);
-            assert_eq!(parts(&b).len(), 4);
+            assert_eq!(b.parts().len(), 4);
             let b = HoleKind::Box64.mask(256, 256, k);
             assert_eq!(b.data.iter().filter(|&&v| v > 0.0).count(), 64 * 64);
             let s = HoleKind::Strokes.mask(256, 256, k);

@@ -229,10 +229,7 @@ pub fn denoising(model: &Bcm, images: &[Planar], sigma: f32) -> EngineResult<f64
 
 /// Validation holes: the same random hole for crop `k` at every step.
 fn validation_hole(img: &Planar, k: usize) -> crate::engine::mask::Mask {
-    super::inpaint_data::random_hole(
-        img.width.min(img.height),
-        &mut NoiseRng::new(0x5a1 + k as u64),
-    )
+    super::inpaint_data::random_hole(img.width, img.height, &mut NoiseRng::new(0x5a1 + k as u64))
 }
 
 /// Mean in-hole PSNR of an inpainting model and of the classical fill on validation holes.
@@ -242,10 +239,7 @@ pub fn hole_filling(model: &Bcm, val: &[Planar]) -> EngineResult<(f64, f64)> {
     for (k, img) in val.iter().enumerate() {
         let hole = validation_hole(img, k);
         let out = tasks::inpaint(model, img, &hole, &p, &whole(), &mut ())?;
-        let shown = match &out.mask {
-            Some(m) => img.blend(&out.image, &m.data),
-            None => out.image,
-        };
+        let shown = out.composited(img);
         ours += hole_psnr(&shown, img, &hole);
         let fill = crate::engine::fill::harmonic_fill(img, &hole.data);
         classical += hole_psnr(&fill, img, &hole);
@@ -301,10 +295,7 @@ pub fn sample_grid(model: &Bcm, val: &[Planar], patch: usize) -> EngineResult<Rg
                 &whole(),
                 &mut (),
             )?;
-            let mut shown = match &out.mask {
-                Some(m) => img.blend(&out.image, &m.data),
-                None => out.image,
-            };
+            let mut shown = out.composited(img);
             shown.clamp_unit();
             rows[0].push(img.blend(
                 &Planar::zeros(img.channels, img.height, img.width),

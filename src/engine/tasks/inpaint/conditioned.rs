@@ -83,7 +83,7 @@ pub fn fill_conditioned(
     // The network's mean colour over a hole drifts (a flat field came back 4/255 off); the
     // harmonic fill's is the surroundings', so each hole keeps its mean (over all the mask
     // reaches of it) and takes the network's structure.
-    match_mean(&mut out, &start, &soft.data);
+    match_mean(&mut out, &start, soft);
     out.clamp_unit();
     // The photo's own pixels wherever the mask does not reach, so the result is the photo
     // there even before it is composited with the mask.
@@ -98,10 +98,14 @@ pub fn fill_conditioned(
 /// Shift each channel of `out` over each 4-connected part of the soft mask `soft` (> 0) so that
 /// its mean over the part's core (> 0.5, what is mostly regenerated) is `target`'s there: each
 /// hole takes the colour of its own surroundings.
-fn match_mean(out: &mut Planar, target: &Planar, soft: &[f32]) {
+fn match_mean(out: &mut Planar, target: &Planar, soft: &Mask) {
     let n = out.pixels();
-    for part in parts(soft, out.width, out.height) {
-        let core: Vec<usize> = part.iter().copied().filter(|&i| soft[i] > 0.5).collect();
+    for part in soft.parts() {
+        let core: Vec<usize> = part
+            .iter()
+            .copied()
+            .filter(|&i| soft.data[i] > 0.5)
+            .collect();
         if core.is_empty() {
             continue;
         }
@@ -119,37 +123,6 @@ fn match_mean(out: &mut Planar, target: &Planar, soft: &[f32]) {
     }
 }
 
-/// Pixel indices of each 4-connected part of `hole` (> 0), a `w`×`h` plane.
-fn parts(hole: &[f32], w: usize, h: usize) -> Vec<Vec<usize>> {
-    let mut seen = vec![false; w * h];
-    let mut out = Vec::new();
-    for start in 0..w * h {
-        if seen[start] || hole[start] <= 0.0 {
-            continue;
-        }
-        let (mut part, mut stack) = (Vec::new(), vec![start]);
-        seen[start] = true;
-        while let Some(i) = stack.pop() {
-            part.push(i);
-            let (y, x) = (i / w, i % w);
-            let near = [
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-            ];
-            for j in near.into_iter().flatten() {
-                if !seen[j] && hole[j] > 0.0 {
-                    seen[j] = true;
-                    stack.push(j);
-                }
-            }
-        }
-        out.push(part);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,10 +131,10 @@ mod tests {
     fn each_hole_takes_its_own_mean_and_keeps_its_structure() {
         // Two holes in an 8×4 plane; the output is off by +0.3 in one, −0.1 in the other.
         let (w, h) = (8, 4);
-        let mut soft = vec![0.0f32; w * h];
+        let mut soft = Mask::empty(w, h);
         for y in 0..h {
-            soft[y * w + 1] = 1.0;
-            soft[y * w + 6] = 1.0;
+            soft.data[y * w + 1] = 1.0;
+            soft.data[y * w + 6] = 1.0;
         }
         let target = Planar::zeros(1, h, w);
         let mut out = Planar::zeros(1, h, w);
@@ -178,6 +151,6 @@ mod tests {
         // The structure inside a hole stays; pixels outside the holes are untouched.
         assert!((out.data[w + 1] - out.data[1] - 0.01).abs() < 1e-6);
         assert_eq!(out.data[3], 0.5);
-        assert_eq!(parts(&soft, w, h).len(), 2);
+        assert_eq!(soft.parts().len(), 2);
     }
 }

@@ -24,8 +24,8 @@ use crate::engine::sampler::{Monitor, Tiling};
 use crate::engine::schedule::{SIGMA_MIN, in_range};
 
 use super::{Output, crop};
-use conditioned::fill_conditioned;
-pub use conditioned::{CONDITION_CHANNELS, CONDITIONED_LEVEL, conditioned_inputs, core};
+pub use conditioned::{CONDITION_CHANNELS, CONDITIONED_LEVEL, conditioned_inputs};
+use conditioned::{core, fill_conditioned};
 use levels::{Count, Scale};
 
 /// The levels a higher strength comes down through: each hop about a third of the last, as the

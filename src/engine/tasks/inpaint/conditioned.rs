@@ -95,32 +95,75 @@ pub fn fill_conditioned(
     Ok(photo.blend(&out, &reach))
 }
 
-/// Shift each channel of `out` over each 4-connected part of the soft mask `soft` (> 0) so that
-/// its mean over the part's core (> 0.5, what is mostly regenerated) is `target`'s there: each
-/// hole takes the colour of its own surroundings.
+/// Shift each channel of `out` over each hole so that its mean over the hole's core (the
+/// 4-connected parts of `soft` > 0.5, what is mostly regenerated) is `target`'s there: each
+/// hole takes the colour of its own surroundings. The soft edge (0 < `soft` <= 0.5) takes the
+/// shift of the nearest core, so strokes that run within each other's feather keep their own.
 fn match_mean(out: &mut Planar, target: &Planar, soft: &Mask) {
     let n = out.pixels();
-    for part in soft.parts() {
-        let core: Vec<usize> = part
-            .iter()
-            .copied()
-            .filter(|&i| soft.data[i] > 0.5)
-            .collect();
-        if core.is_empty() {
-            continue;
-        }
-        for c in 0..out.channels {
-            let plane = c * n;
-            let bias = core
+    let cores = core_mask(soft).parts();
+    if cores.is_empty() {
+        return;
+    }
+    let owner = nearest_core(soft, &cores);
+    let ch = out.channels;
+    let mut bias = vec![0.0f32; cores.len() * ch];
+    for (k, core) in cores.iter().enumerate() {
+        for c in 0..ch {
+            let sum: f64 = core
                 .iter()
-                .map(|&i| f64::from(out.data[plane + i] - target.data[plane + i]))
-                .sum::<f64>()
-                / core.len() as f64;
-            for &i in &part {
-                out.data[plane + i] -= bias as f32;
+                .map(|&i| f64::from(out.data[c * n + i] - target.data[c * n + i]))
+                .sum();
+            bias[k * ch + c] = (sum / core.len() as f64) as f32;
+        }
+    }
+    for (i, k) in owner.iter().enumerate() {
+        if let Some(k) = k {
+            for c in 0..ch {
+                out.data[c * n + i] -= bias[k * ch + c];
             }
         }
     }
+}
+
+/// The core of a soft mask (> 0.5) as a mask of its own.
+fn core_mask(soft: &Mask) -> Mask {
+    Mask {
+        width: soft.width,
+        height: soft.height,
+        data: core(&soft.data),
+    }
+}
+
+/// For each pixel the mask reaches (> 0), the index of the core part it is nearest to, walking
+/// within the mask (breadth first from every core at once); `None` outside the mask and in
+/// parts of it that have no core.
+fn nearest_core(soft: &Mask, cores: &[Vec<usize>]) -> Vec<Option<usize>> {
+    let (w, h) = (soft.width, soft.height);
+    let mut owner = vec![None; w * h];
+    let mut queue = std::collections::VecDeque::new();
+    for (k, core) in cores.iter().enumerate() {
+        for &i in core {
+            owner[i] = Some(k);
+            queue.push_back(i);
+        }
+    }
+    while let Some(i) = queue.pop_front() {
+        let (y, x) = (i / w, i % w);
+        let near = [
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+        ];
+        for j in near.into_iter().flatten() {
+            if owner[j].is_none() && soft.data[j] > 0.0 {
+                owner[j] = owner[i];
+                queue.push_back(j);
+            }
+        }
+    }
+    owner
 }
 
 #[cfg(test)]
@@ -152,5 +195,42 @@ mod tests {
         assert!((out.data[w + 1] - out.data[1] - 0.01).abs() < 1e-6);
         assert_eq!(out.data[3], 0.5);
         assert_eq!(soft.parts().len(), 2);
+    }
+
+    #[test]
+    fn strokes_joined_by_their_feather_keep_their_own_means() {
+        // Two cores (columns 1 and 5) joined by a soft bridge (columns 2-4, 0.3) into one part
+        // of the soft mask; the output is off by +0.2 in one core, −0.2 in the other.
+        let (w, h) = (7, 3);
+        let mut soft = Mask::empty(w, h);
+        for y in 0..h {
+            soft.data[y * w + 1] = 1.0;
+            soft.data[y * w + 5] = 1.0;
+            for x in 2..5 {
+                soft.data[y * w + x] = 0.3;
+            }
+        }
+        assert_eq!(soft.parts().len(), 1);
+        let target = Planar::zeros(1, h, w);
+        let mut out = Planar::zeros(1, h, w);
+        for y in 0..h {
+            out.data[y * w + 1] = 0.2;
+            out.data[y * w + 2] = 0.2;
+            out.data[y * w + 4] = -0.2;
+            out.data[y * w + 5] = -0.2;
+        }
+        match_mean(&mut out, &target, &soft);
+        for y in 0..h {
+            // Each core and the edge next to it take that core's shift.
+            for x in [1, 2, 4, 5] {
+                assert!(
+                    out.data[y * w + x].abs() < 1e-6,
+                    "({x}, {y}): {}",
+                    out.data[y * w + x]
+                );
+            }
+            // Outside the mask nothing moves.
+            assert_eq!(out.data[y * w], 0.0);
+        }
     }
 }

@@ -8,7 +8,7 @@ use burn::tensor::activation::{silu, softmax};
 use burn::tensor::{Device, Tensor};
 
 use super::config::NormKind;
-use super::cpu::{self, Padded};
+use super::cpu::{self, Input, Padded};
 use super::dropout::DropoutMasks;
 use super::norm::GroupNorm;
 
@@ -94,10 +94,29 @@ impl ResBlock {
         emb: &Tensor<2>,
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
-        let out = if masks.is_none() && self.runs_on_cpu_kernels(&x) {
+        self.forward_input(Input::One(x), emb, masks)
+    }
+
+    /// The block applied to the concatenation of `x`'s channels and `skip`'s (the decoder's
+    /// input), which the CPU kernels read without making it.
+    pub fn forward_cat(
+        &self,
+        x: Tensor<4>,
+        skip: Tensor<4>,
+        emb: &Tensor<2>,
+        masks: Option<&DropoutMasks>,
+    ) -> Tensor<4> {
+        self.forward_input(Input::Cat(x, skip), emb, masks)
+    }
+
+    fn forward_input(&self, x: Input, emb: &Tensor<2>, masks: Option<&DropoutMasks>) -> Tensor<4> {
+        let first = match &x {
+            Input::One(x) | Input::Cat(x, _) => x,
+        };
+        let out = if masks.is_none() && self.runs_on_cpu_kernels(first) {
             self.forward_cpu(x, emb)
         } else {
-            self.forward_composed(x, emb, masks)
+            self.forward_composed(x.joined(), emb, masks)
         };
         match &self.attn {
             Some(attn) => attn.forward(out),
@@ -133,23 +152,25 @@ impl ResBlock {
             && self.norm2.local
             && cpu::is_plain_conv3(&self.conv1)
             && cpu::is_plain_conv3(&self.conv2)
+            && self.skip.as_ref().is_none_or(cpu::is_plain_conv1)
     }
 
-    /// The same block in two fused passes and two banded products (inference on the CPU).
-    fn forward_cpu(&self, x: Tensor<4>, emb: &Tensor<2>) -> Tensor<4> {
+    /// The same block in two fused passes and two direct (or banded) convolutions, plus the
+    /// skip's 1×1 convolution where the channels change (inference on the CPU).
+    fn forward_cpu(&self, x: Input, emb: &Tensor<2>) -> Tensor<4> {
         let shift = self.emb.forward(silu(emb.clone()));
         let h = cpu::conv3x3(
-            Padded::norm_silu(x.clone(), &self.norm1),
+            Padded::norm_silu(&x, &self.norm1),
             &self.conv1,
             Some(shift),
             None,
         );
         let skip = match &self.skip {
-            Some(conv) => conv.forward(x),
-            None => x,
+            Some(conv) => cpu::conv1x1(x, conv),
+            None => x.joined(),
         };
         cpu::conv3x3(
-            Padded::norm_silu(h, &self.norm2),
+            Padded::norm_silu(&Input::One(h), &self.norm2),
             &self.conv2,
             None,
             Some(skip),

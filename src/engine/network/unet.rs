@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::blocks::{BlockSpec, ResBlock, conv3, conv3_down, conv3_zero};
 use super::config::UNetConfig;
-use super::cpu::{self, Padded};
+use super::cpu::{self, Input, Padded};
 use super::dropout::DropoutMasks;
 use super::embedding::TimeEmbedding;
 use super::norm::GroupNorm;
@@ -166,10 +166,10 @@ impl UNet {
         let mut up = self.up.iter();
         for l in (0..self.levels).rev() {
             for block in dec.by_ref().take(self.blocks + 1) {
-                if let Some(skip) = skips.pop() {
-                    h = Tensor::cat(vec![h, skip], 1);
-                }
-                h = block.forward(h, &emb, masks);
+                h = match skips.pop() {
+                    Some(skip) => block.forward_cat(h, skip, &emb, masks),
+                    None => block.forward(h, &emb, masks),
+                };
             }
             if l > 0
                 && let Some(conv) = up.next()
@@ -181,7 +181,7 @@ impl UNet {
         }
         let out = if cpu::applies(&h) && self.out_norm.local && cpu::is_plain_conv3(&self.output) {
             cpu::conv3x3(
-                Padded::norm_silu(h, &self.out_norm),
+                Padded::norm_silu(&Input::One(h), &self.out_norm),
                 &self.output,
                 None,
                 None,
@@ -207,6 +207,9 @@ fn space_to_depth(x: Tensor<4>, s: usize) -> Tensor<4> {
     if s == 1 {
         return x;
     }
+    if cpu::applies(&x) {
+        return cpu::space_to_depth(x, s);
+    }
     let [b, c, h, w] = x.dims();
     x.reshape([b, c, h / s, s, w / s, s])
         .permute([0, 1, 3, 5, 2, 4])
@@ -218,6 +221,9 @@ fn depth_to_space(x: Tensor<4>, s: usize) -> Tensor<4> {
     if s == 1 {
         return x;
     }
+    if cpu::applies(&x) {
+        return cpu::depth_to_space(x, s);
+    }
     let [b, cs, h, w] = x.dims();
     let c = cs / (s * s);
     x.reshape([b, c, s, s, h, w])
@@ -227,6 +233,9 @@ fn depth_to_space(x: Tensor<4>, s: usize) -> Tensor<4> {
 
 /// Nearest-neighbour 2× upsampling.
 fn upsample2(x: Tensor<4>) -> Tensor<4> {
+    if cpu::applies(&x) {
+        return cpu::upsample2(x);
+    }
     let [b, c, h, w] = x.dims();
     x.reshape([b, c, h, 1, w, 1])
         .expand([b, c, h, 2, w, 2])

@@ -4,7 +4,7 @@
 //! in their stored order, and the bias, time-embedding shift and residual are the product's
 //! starting value, so nothing is added in a pass of its own.
 
-use rayon::prelude::*;
+use super::buffer::par_tasks_written;
 
 /// Output columns per band: enough for an efficient product, few enough that the im2col
 /// buffer (9·c_in columns of this length) stays in the second-level cache.
@@ -26,11 +26,11 @@ pub fn conv3x3_padded(
     let cout = weight.len() / k;
     let rows = (BAND_COLUMNS / w).max(1);
     let bands = h.div_ceil(rows);
-    let mut out = vec![0.0f32; b * cout * h * w];
-    let dst = SharedOut(out.as_mut_ptr());
-    (0..b * bands).into_par_iter().for_each_init(
+    par_tasks_written(
+        b * cout * h * w,
+        b * bands,
         || vec![0.0f32; k * rows * w],
-        |col, task| {
+        |col, task, dst| {
             let (bi, band) = (task / bands, task % bands);
             let y0 = band * rows;
             let n = rows.min(h - y0) * w;
@@ -54,8 +54,8 @@ pub fn conv3x3_padded(
                 }
             }
             let base = bi * cout * h * w + y0 * w;
-            // SAFETY: the bands of all tasks are disjoint ranges of `out` (each task owns rows
-            // y0.. of every channel of its image), and `out` outlives the parallel loop.
+            // SAFETY: the bands of all tasks are disjoint ranges of the output (each task owns
+            // rows y0.. of every channel of its image), which they cover.
             unsafe {
                 let d = dst.at(base);
                 for co in 0..cout {
@@ -94,8 +94,7 @@ pub fn conv3x3_padded(
                 );
             }
         },
-    );
-    out
+    )
 }
 
 /// The output's height and width for a padded input of `[hp, wp]`.
@@ -103,24 +102,9 @@ pub fn output_size([hp, wp]: [usize; 2], stride: usize) -> (usize, usize) {
     ((hp - 3) / stride + 1, (wp - 3) / stride + 1)
 }
 
-/// The output's base pointer, shared by the tasks that write disjoint bands of it.
-#[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
-
-// SAFETY: only used for the disjoint writes described in `conv3x3_padded`.
-unsafe impl Send for SharedOut {}
-unsafe impl Sync for SharedOut {}
-
-impl SharedOut {
-    /// # Safety
-    /// `offset` is within the output.
-    unsafe fn at(self, offset: usize) -> *mut f32 {
-        unsafe { self.0.add(offset) }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::buffer::Parts;
     use super::super::norm_act::{Activation, padded_rows};
     use super::*;
 
@@ -174,7 +158,7 @@ mod tests {
             let x = seq(b * c * h * w, 7);
             let weight = seq(cout * c * 9, 5);
             let shift = seq(b * cout, 3);
-            let xp = padded_rows(&x, [b, c, h, w], Activation::Identity);
+            let xp = padded_rows(Parts::one(&x, [b, c, h, w]), Activation::Identity);
             let close = |got: &[f32], want: &[f32]| {
                 assert_eq!(got.len(), want.len());
                 for (g, e) in got.iter().zip(want) {

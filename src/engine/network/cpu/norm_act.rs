@@ -2,7 +2,9 @@
 //! zero-bordered layout that [`super::conv3x3`] reads (burn's composed ops take about seven
 //! passes over memory for the same result, plus one more to pad).
 
-use rayon::prelude::*;
+use std::mem::MaybeUninit;
+
+use super::buffer::{Parts, par_chunks_written_with, write_copy, write_fill};
 
 /// What happens to each value on its way into the padded buffer.
 #[derive(Debug, Clone, Copy)]
@@ -22,77 +24,137 @@ const EPS: f32 = 1e-5;
 
 /// `x` is NCHW `[b, c, h, w]`; the result is `[b, h + 2, c, w + 2]` (each padded image row
 /// holds all channels, so a row of work is one contiguous slice), zero on the border.
-pub fn padded_rows(x: &[f32], [b, c, h, w]: [usize; 4], act: Activation) -> Vec<f32> {
+pub fn padded_rows(x: Parts, act: Activation) -> Vec<f32> {
+    let (b, c, h, w) = (x.b, x.channels(), x.h, x.w);
     let (hp, wp) = (h + 2, w + 2);
-    let mut out = vec![0.0f32; b * hp * c * wp];
-    let image = c * h * w;
-    // One task per padded row; the first and last of each image stay zero.
-    // Each worker keeps one row's mean and inverse deviation between its rows.
-    out.par_chunks_mut(c * wp).enumerate().for_each_init(
-        || (vec![0.0f32; w], vec![0.0f32; w]),
-        |(mean, inv), (row, dst)| {
-            let (bi, yp) = (row / hp, row % hp);
-            if yp == 0 || yp == hp - 1 {
-                return;
-            }
-            let src = &x[bi * image + (yp - 1) * w..];
-            let at = |ch: usize| &src[ch * h * w..ch * h * w + w];
-            match act {
-                Activation::Identity => {
-                    for ch in 0..c {
-                        dst[ch * wp + 1..ch * wp + 1 + w].copy_from_slice(at(ch));
-                    }
-                }
-                Activation::NormSilu {
-                    gamma,
-                    beta,
-                    groups,
-                } => norm_silu_row(dst, &at, (mean.as_mut_slice(), inv), c, gamma, beta, groups),
-            }
-        },
-    );
-    out
+    // One task per padded row; the first and last of each image are zero. Each worker keeps
+    // one row's mean and inverse deviation between its rows.
+    let scratch = || (vec![0.0f32; w], vec![0.0f32; w]);
+    par_chunks_written_with(b * hp * c * wp, c * wp, scratch, |(mean, inv), row, dst| {
+        let (bi, yp) = (row / hp, row % hp);
+        if yp == 0 || yp == hp - 1 {
+            write_fill(dst, 0.0);
+            return;
+        }
+        let row = Row {
+            dst,
+            x,
+            bi,
+            at: (yp - 1) * w,
+        };
+        match act {
+            Activation::Identity => row.copy(),
+            Activation::NormSilu {
+                gamma,
+                beta,
+                groups,
+            } => row.norm_silu(mean, inv, gamma, beta, groups),
+        }
+    })
 }
 
-/// One image row: for each group, the mean and variance over its channels at every pixel
-/// (two passes, as the reference computes them, while the row is in cache), then the
-/// normalised, scaled and activated values into `dst` (`[c, w + 2]`, border left zero).
-fn norm_silu_row<'s>(
-    dst: &mut [f32],
-    at: &impl Fn(usize) -> &'s [f32],
-    (mean, inv): (&mut [f32], &mut [f32]),
-    c: usize,
-    gamma: &[f32],
-    beta: &[f32],
-    groups: usize,
-) {
-    let per = c / groups;
-    let w = mean.len();
-    let wp = w + 2;
-    for g in 0..groups {
-        let channels = g * per..(g + 1) * per;
-        mean.fill(0.0);
-        for ch in channels.clone() {
-            for (m, v) in mean.iter_mut().zip(at(ch)) {
-                *m += v;
-            }
+/// One image row of the input (image `bi`, from offset `at` of each channel's plane) and its
+/// padded destination (`[c, w + 2]`).
+struct Row<'a, 'x> {
+    dst: &'a mut [MaybeUninit<f32>],
+    x: Parts<'x>,
+    bi: usize,
+    at: usize,
+}
+
+impl<'x> Row<'_, 'x> {
+    /// Channel `ch` of the row.
+    #[inline(always)]
+    fn src(&self, ch: usize) -> &'x [f32] {
+        &self.x.plane(self.bi, ch)[self.at..self.at + self.x.w]
+    }
+
+    /// Channel `ch` of the destination: its left border, its values, its right border.
+    #[inline(always)]
+    fn out(dst: &mut [MaybeUninit<f32>], ch: usize, w: usize) -> &mut [MaybeUninit<f32>] {
+        let wp = w + 2;
+        let out = &mut dst[ch * wp..(ch + 1) * wp];
+        out[0].write(0.0);
+        out[wp - 1].write(0.0);
+        &mut out[1..wp - 1]
+    }
+
+    fn copy(self) {
+        for ch in 0..self.x.channels() {
+            let src = self.src(ch);
+            write_copy(Self::out(self.dst, ch, self.x.w), src);
         }
+    }
+
+    /// For each group, the mean and variance over its channels at every pixel (two passes, as
+    /// the reference computes them, while the row is in cache), then the normalised, scaled and
+    /// activated values into `dst`. Compiled for the widest vectors the CPU has.
+    fn norm_silu(
+        self,
+        mean: &mut [f32],
+        inv: &mut [f32],
+        gamma: &[f32],
+        beta: &[f32],
+        groups: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F.
+            return unsafe { self.norm_silu_avx512(mean, inv, gamma, beta, groups) };
+        }
+        self.norm_silu_any(mean, inv, gamma, beta, groups)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn norm_silu_avx512(
+        self,
+        mean: &mut [f32],
+        inv: &mut [f32],
+        gamma: &[f32],
+        beta: &[f32],
+        groups: usize,
+    ) {
+        self.norm_silu_any(mean, inv, gamma, beta, groups)
+    }
+
+    #[inline(always)]
+    fn norm_silu_any(
+        self,
+        mean: &mut [f32],
+        inv: &mut [f32],
+        gamma: &[f32],
+        beta: &[f32],
+        groups: usize,
+    ) {
+        let c = gamma.len();
+        let (per, w) = (c / groups, self.x.w);
         let n = per as f32;
-        mean.iter_mut().for_each(|m| *m /= n);
-        inv.fill(0.0);
-        for ch in channels.clone() {
-            for ((s, v), m) in inv.iter_mut().zip(at(ch)).zip(mean.iter()) {
-                let d = v - m;
-                *s += d * d;
+        for g in 0..groups {
+            let channels = g * per..(g + 1) * per;
+            mean.fill(0.0);
+            for ch in channels.clone() {
+                for (m, v) in mean.iter_mut().zip(self.src(ch)) {
+                    *m += v;
+                }
             }
-        }
-        inv.iter_mut()
-            .for_each(|s| *s = 1.0 / (*s / n + EPS).sqrt());
-        for ch in channels {
-            let (scale, shift) = (gamma[ch], beta[ch]);
-            let out = &mut dst[ch * wp + 1..ch * wp + 1 + w];
-            for (((o, v), m), i) in out.iter_mut().zip(at(ch)).zip(mean.iter()).zip(inv.iter()) {
-                *o = silu((v - m) * i * scale + shift);
+            mean.iter_mut().for_each(|m| *m /= n);
+            inv.fill(0.0);
+            for ch in channels.clone() {
+                for ((s, v), m) in inv.iter_mut().zip(self.src(ch)).zip(mean.iter()) {
+                    let d = v - m;
+                    *s += d * d;
+                }
+            }
+            inv.iter_mut()
+                .for_each(|s| *s = 1.0 / (*s / n + EPS).sqrt());
+            for ch in channels {
+                let (scale, shift) = (gamma[ch], beta[ch]);
+                let src = self.src(ch);
+                let out = Self::out(self.dst, ch, w);
+                for (((o, v), m), i) in out.iter_mut().zip(src).zip(mean.iter()).zip(inv.iter()) {
+                    o.write(silu((v - m) * i * scale + shift));
+                }
             }
         }
     }
@@ -148,7 +210,7 @@ mod tests {
     fn identity_pads_with_zeros_and_keeps_every_value() {
         let (b, c, h, w) = (2, 3, 4, 5);
         let x: Vec<f32> = (0..b * c * h * w).map(|i| i as f32 + 1.0).collect();
-        let p = padded_rows(&x, [b, c, h, w], Activation::Identity);
+        let p = padded_rows(Parts::one(&x, [b, c, h, w]), Activation::Identity);
         let at = |bi: usize, y: usize, ch: usize, xx: usize| {
             p[((bi * (h + 2) + y) * c + ch) * (w + 2) + xx]
         };

@@ -94,7 +94,7 @@ impl ResBlock {
         emb: &Tensor<2>,
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
-        self.forward_input(Input::One(x), emb, masks)
+        self.forward_input(Input::one(x), emb, masks)
     }
 
     /// The block applied to the concatenation of `x`'s channels and `skip`'s (the decoder's
@@ -106,14 +106,11 @@ impl ResBlock {
         emb: &Tensor<2>,
         masks: Option<&DropoutMasks>,
     ) -> Tensor<4> {
-        self.forward_input(Input::Cat(x, skip), emb, masks)
+        self.forward_input(Input::cat(x, skip), emb, masks)
     }
 
     fn forward_input(&self, x: Input, emb: &Tensor<2>, masks: Option<&DropoutMasks>) -> Tensor<4> {
-        let first = match &x {
-            Input::One(x) | Input::Cat(x, _) => x,
-        };
-        let out = if masks.is_none() && self.runs_on_cpu_kernels(first) {
+        let out = if masks.is_none() && self.runs_on_cpu_kernels(x.first()) {
             self.forward_cpu(x, emb)
         } else {
             self.forward_composed(x.joined(), emb, masks)
@@ -170,7 +167,7 @@ impl ResBlock {
             None => x.joined(),
         };
         cpu::conv3x3(
-            Padded::norm_silu(&Input::One(h), &self.norm2),
+            Padded::norm_silu(&Input::one(h), &self.norm2),
             &self.conv2,
             None,
             Some(skip),

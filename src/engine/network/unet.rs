@@ -181,7 +181,7 @@ impl UNet {
         }
         let out = if cpu::applies(&h) && self.out_norm.local && cpu::is_plain_conv3(&self.output) {
             cpu::conv3x3(
-                Padded::norm_silu(&Input::One(h), &self.out_norm),
+                Padded::norm_silu(&Input::one(h), &self.out_norm),
                 &self.output,
                 None,
                 None,

@@ -1,28 +1,45 @@
-//! 3×3 stride-1 convolution as a direct AVX-512 kernel: each tile of 4 output channels by 64
-//! pixels of one row is accumulated in registers straight from the zero-bordered input
-//! ([`super::norm_act::padded_rows`]), tap by tap, so there is neither an im2col copy nor a
-//! packed copy of it, and every input row strip is read from cache for all output channels.
-//! The accumulators start from the bias, time-embedding shift and residual.
-
-use std::arch::x86_64::{
-    __mmask16, _mm512_add_ps, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
-    _mm512_set1_ps, _mm512_setzero_ps,
-};
+//! 3×3 stride-1 convolution as a direct vector kernel (AVX-512, or AVX2 with FMA): each tile
+//! of 4 output channels by a run of pixels of one row is accumulated in registers straight
+//! from the zero-bordered input ([`super::norm_act::padded_rows`]), tap by tap, so there is
+//! neither an im2col copy nor a packed copy of it, and every input row strip is read from cache
+//! for all output channels. The accumulators start from the bias, time-embedding shift and
+//! residual.
 
 use super::buffer::{SharedOut, par_tasks_written};
+use super::simd::{Avx2, Avx512, Lanes};
 
 /// Output channels per tile (their weights are broadcast, one register each).
 const MR: usize = 4;
-/// Pixels per register.
-const LANES: usize = 16;
-/// Registers of pixels per tile: 4 × 4 accumulators, 4 input registers and the weight
-/// broadcasts fit the 32 registers with room to spare.
-const NV: usize = 4;
-const TILE: usize = NV * LANES;
 
-/// Whether this CPU runs [`conv3x3_direct`].
-pub fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
+/// The vector instructions a CPU has for [`conv3x3_direct`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    Avx512,
+    Avx2,
+}
+
+/// Whether this CPU has `isa`.
+pub fn has(isa: Isa) -> bool {
+    match isa {
+        Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+        Isa::Avx2 => {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        }
+    }
+}
+
+/// The widest of them this CPU has, if any (`BCM_CPU_KERNEL=avx2` asks for AVX2 where
+/// AVX-512 is there too, to compare the two).
+pub fn best() -> Option<Isa> {
+    static BEST: std::sync::OnceLock<Option<Isa>> = std::sync::OnceLock::new();
+    *BEST.get_or_init(|| {
+        let narrow = std::env::var("BCM_CPU_KERNEL").is_ok_and(|v| v == "avx2");
+        [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .filter(|&isa| !(narrow && isa == Isa::Avx512))
+            .find(|&isa| has(isa))
+    })
 }
 
 /// The weights `[c_out, c_in, 3, 3]` as `[c_out / MR][c_in][3·3][MR]`: the four values a tile
@@ -41,8 +58,10 @@ fn pack_weights(weight: &[f32], cout: usize, cin: usize) -> Vec<f32> {
     out
 }
 
-/// As [`super::conv3x3::conv3x3_padded`] at stride 1; only call it where [`available`].
+/// As [`super::conv3x3::conv3x3_padded`] at stride 1, in `isa`, which this CPU must have
+/// ([`best`], or a narrower one).
 pub fn conv3x3_direct(
+    isa: Isa,
     xp: &[f32],
     [b, hp, cin, wp]: [usize; 4],
     weight: &[f32],
@@ -69,9 +88,15 @@ pub fn conv3x3_direct(
         b * h,
         || (),
         |_, task, dst| {
-            // SAFETY: AVX-512F is present (the caller checked `available`); each task writes all of
-            // output row `task % h` of image `task / h`, in every channel, and nothing else.
-            unsafe { rows.row(task / h, task % h, dst) }
+            let (bi, y) = (task / h, task % h);
+            // SAFETY: the CPU has `isa` (the caller's contract); each task writes all of output row
+            // y of image bi, in every channel, and nothing else.
+            unsafe {
+                match isa {
+                    Isa::Avx512 => rows.row_avx512(bi, y, dst),
+                    Isa::Avx2 => rows.row_avx2(bi, y, dst),
+                }
+            }
         },
     )
 }
@@ -91,13 +116,28 @@ struct Rows<'a> {
 }
 
 impl Rows<'_> {
-    /// Output row `y` of image `bi`, all channels.
     #[target_feature(enable = "avx512f")]
-    unsafe fn row(&self, bi: usize, y: usize, dst: SharedOut) {
+    unsafe fn row_avx512(&self, bi: usize, y: usize, dst: SharedOut) {
+        unsafe { self.row::<Avx512>(bi, y, dst) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row_avx2(&self, bi: usize, y: usize, dst: SharedOut) {
+        unsafe { self.row::<Avx2>(bi, y, dst) }
+    }
+
+    /// Output row `y` of image `bi`, all channels.
+    ///
+    /// # Safety
+    /// Inlined into a function compiled for `L`'s instructions, on a CPU that has them; the
+    /// row's values of `dst` are this call's to write.
+    #[inline(always)]
+    unsafe fn row<L: Lanes>(&self, bi: usize, y: usize, dst: SharedOut) {
         let (h, w, cout) = (self.h, self.w, self.cout);
         let input = &self.xp[(bi * self.hp + y) * self.cin * self.wp..];
-        for x0 in (0..w).step_by(TILE) {
-            let width = TILE.min(w - x0);
+        let tile_px = L::TILE_REGS * L::N;
+        for x0 in (0..w).step_by(tile_px) {
+            let width = tile_px.min(w - x0);
             for block in 0..cout.div_ceil(MR) {
                 let co0 = block * MR;
                 let at = (bi * cout + co0) * h * w + y * w + x0;
@@ -112,16 +152,17 @@ impl Rows<'_> {
                     cin: self.cin,
                     weights,
                 };
-                // SAFETY: the row's channels co0..co0 + valid are this task's to write (see
-                // `conv3x3_direct`); `at` and the residual's `at` are within their buffers.
+                // SAFETY: the row's channels co0..co0 + valid are this call's to write; `at` and
+                // the residual's `at` are within their buffers.
                 unsafe {
                     let out = dst.at(at);
                     let res = self.residual.map(|r| r.as_ptr().add(at));
-                    match width.div_ceil(LANES) {
-                        4 => tile.run::<4>(width, valid, h * w, shift, res, out),
-                        3 => tile.run::<3>(width, valid, h * w, shift, res, out),
-                        2 => tile.run::<2>(width, valid, h * w, shift, res, out),
-                        _ => tile.run::<1>(width, valid, h * w, shift, res, out),
+                    let args = (width, valid, h * w, shift, res, out);
+                    match width.div_ceil(L::N) {
+                        1 => tile.run::<L, 1>(args),
+                        2 => tile.run::<L, 2>(args),
+                        3 => tile.run::<L, 3>(args),
+                        _ => tile.run::<L, 4>(args),
                     }
                 }
             }
@@ -141,72 +182,60 @@ struct Tile<'a> {
     weights: &'a [f32],
 }
 
-/// Lanes of a tile's register `v` that hold pixels `< width`.
-fn lane_mask(v: usize, width: usize) -> __mmask16 {
-    let lanes = width.saturating_sub(v * LANES).min(LANES);
-    ((1u32 << lanes) - 1) as __mmask16
-}
+/// Where a tile writes: `width` pixels of `valid` output channels `plane` apart from `out`,
+/// starting from `shift` and the residual at `res` (same layout as the output).
+type TileOut = (usize, usize, usize, [f32; MR], Option<*const f32>, *mut f32);
 
 impl Tile<'_> {
-    /// `width` (≤ `V`·16) pixels of `valid` (≤ MR) output channels, `plane` apart in `out`.
-    ///
     /// # Safety
-    /// AVX-512F is present; `out` (and `res`, if any) hold `valid` channels `plane` apart of at
-    /// least `width` values each; `input` holds `c_in` channels of three padded rows from the
-    /// tile's first column, each at least `width + 2` wide.
-    #[target_feature(enable = "avx512f")]
-    unsafe fn run<const V: usize>(
+    /// As [`Rows::row`]; `width` ≤ V·N; `out` (and `res`, if any) hold `valid` channels
+    /// `plane` apart of at least `width` values each; `input` holds `c_in` channels of three
+    /// padded rows from the tile's first column, each at least `width + 2` wide.
+    #[inline(always)]
+    unsafe fn run<L: Lanes, const V: usize>(
         &self,
-        width: usize,
-        valid: usize,
-        plane: usize,
-        shift: [f32; MR],
-        res: Option<*const f32>,
-        out: *mut f32,
+        (width, valid, plane, shift, res, out): TileOut,
     ) {
-        let mut masks: [__mmask16; V] = [0; V];
-        for (v, m) in masks.iter_mut().enumerate() {
-            *m = lane_mask(v, width);
-        }
-        let mut acc = [[_mm512_setzero_ps(); V]; MR];
-        for (r, lane) in acc.iter_mut().enumerate() {
-            for (v, a) in lane.iter_mut().enumerate() {
-                *a = _mm512_set1_ps(shift[r]);
-                if let Some(res) = res
-                    && r < valid
-                {
-                    // SAFETY: within the residual's row (the caller's contract).
-                    let more =
-                        unsafe { _mm512_maskz_loadu_ps(masks[v], res.add(r * plane + v * LANES)) };
-                    *a = _mm512_add_ps(*a, more);
+        unsafe {
+            let mut masks = [L::mask(0); V];
+            for (v, m) in masks.iter_mut().enumerate() {
+                *m = L::mask(width.saturating_sub(v * L::N));
+            }
+            let mut acc = [[L::zero(); V]; MR];
+            for (r, lane) in acc.iter_mut().enumerate() {
+                for (v, a) in lane.iter_mut().enumerate() {
+                    *a = L::splat(shift[r]);
+                    if let Some(res) = res
+                        && r < valid
+                    {
+                        *a = L::add(*a, L::load(res.add(r * plane + v * L::N), masks[v]));
+                    }
                 }
             }
-        }
-        let base = self.input.as_ptr();
-        for ci in 0..self.cin {
-            for ky in 0..3 {
-                // SAFETY: channel ci of padded row ky is within `input` (the caller's contract).
-                let src = unsafe { base.add(ky * self.row + ci * self.channel) };
-                let taps = &self.weights[(ci * 9 + ky * 3) * MR..][..3 * MR];
-                for kx in 0..3 {
-                    let mut x = [_mm512_setzero_ps(); V];
-                    for (v, xv) in x.iter_mut().enumerate() {
-                        // SAFETY: masked lanes are not read; the others lie within the row.
-                        *xv = unsafe { _mm512_maskz_loadu_ps(masks[v], src.add(kx + v * LANES)) };
-                    }
-                    for (r, lane) in acc.iter_mut().enumerate() {
-                        let wv = _mm512_set1_ps(taps[kx * MR + r]);
-                        for (a, xv) in lane.iter_mut().zip(&x) {
-                            *a = _mm512_fmadd_ps(wv, *xv, *a);
+            let base = self.input.as_ptr();
+            for ci in 0..self.cin {
+                for ky in 0..3 {
+                    // Channel ci of padded row ky; lanes up to `width + 2` lie within it.
+                    let src = base.add(ky * self.row + ci * self.channel);
+                    let taps = &self.weights[(ci * 9 + ky * 3) * MR..][..3 * MR];
+                    for kx in 0..3 {
+                        let mut x = [L::zero(); V];
+                        for (v, xv) in x.iter_mut().enumerate() {
+                            *xv = L::load(src.add(kx + v * L::N), masks[v]);
+                        }
+                        for (r, lane) in acc.iter_mut().enumerate() {
+                            let wv = L::splat(taps[kx * MR + r]);
+                            for (a, xv) in lane.iter_mut().zip(&x) {
+                                *a = L::fmadd(wv, *xv, *a);
+                            }
                         }
                     }
                 }
             }
-        }
-        for (r, lane) in acc.iter().enumerate().take(valid) {
-            for (v, a) in lane.iter().enumerate() {
-                // SAFETY: within the output row of channel r (the caller's contract).
-                unsafe { _mm512_mask_storeu_ps(out.add(r * plane + v * LANES), masks[v], *a) };
+            for (r, lane) in acc.iter().enumerate().take(valid) {
+                for (v, a) in lane.iter().enumerate() {
+                    L::store(out.add(r * plane + v * L::N), masks[v], *a);
+                }
             }
         }
     }
@@ -220,9 +249,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_direct_kernel_equals_the_banded_products() {
-        if !available() {
-            eprintln!("skipped: this CPU has no AVX-512");
+    fn the_direct_kernels_equal_the_banded_products() {
+        // Every kernel this CPU runs, not only the one it is given.
+        let isas: Vec<Isa> = [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .filter(|&isa| has(isa))
+            .collect();
+        if isas.is_empty() {
+            eprintln!("skipped: this CPU has neither AVX-512 nor AVX2");
             return;
         }
         // Widths of part of a register, of several tiles and a partial one; channel counts that
@@ -246,13 +280,13 @@ mod tests {
             let shape = [b, h + 2, cin, w + 2];
             for res in [None, Some(residual.as_slice())] {
                 let want = conv3x3_padded(&xp, shape, 1, &weight, &shift, res);
-                let got = conv3x3_direct(&xp, shape, &weight, &shift, res);
-                assert_eq!(got.len(), want.len());
-                for (g, e) in got.iter().zip(&want) {
-                    assert!(
-                        (g - e).abs() < 1e-4,
-                        "{g} vs {e} ({b}, {cin}, {cout}, {h}, {w})"
-                    );
+                for &isa in &isas {
+                    let got = conv3x3_direct(isa, &xp, shape, &weight, &shift, res);
+                    assert_eq!(got.len(), want.len());
+                    for (g, e) in got.iter().zip(&want) {
+                        let case = (isa, b, cin, cout, h, w);
+                        assert!((g - e).abs() < 1e-4, "{g} vs {e} {case:?}");
+                    }
                 }
             }
         }

@@ -102,8 +102,10 @@ fn conv3x3_best(
     res: Option<&[f32]>,
 ) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
-    if stride == 1 && super::direct::available() {
-        return super::direct::conv3x3_direct(xp, shape, weight, shift, res);
+    if stride == 1
+        && let Some(isa) = super::direct::best()
+    {
+        return super::direct::conv3x3_direct(isa, xp, shape, weight, shift, res);
     }
     conv3x3::conv3x3_padded(xp, shape, stride, weight, shift, res)
 }

@@ -14,6 +14,8 @@ mod flex;
 mod layout;
 mod norm_act;
 mod ops;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 
 use std::sync::OnceLock;
 

@@ -101,6 +101,11 @@ impl<'x> Row<'_, 'x> {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F.
             return unsafe { self.norm_silu_avx512(mean, inv, gamma, beta, groups) };
+        } else if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA.
+            return unsafe { self.norm_silu_avx2(mean, inv, gamma, beta, groups) };
         }
         self.norm_silu_any(mean, inv, gamma, beta, groups)
     }
@@ -108,6 +113,19 @@ impl<'x> Row<'_, 'x> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn norm_silu_avx512(
+        self,
+        mean: &mut [f32],
+        inv: &mut [f32],
+        gamma: &[f32],
+        beta: &[f32],
+        groups: usize,
+    ) {
+        self.norm_silu_any(mean, inv, gamma, beta, groups)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn norm_silu_avx2(
         self,
         mean: &mut [f32],
         inv: &mut [f32],

@@ -9,19 +9,39 @@ use crate::engine::network::norm::GroupNorm;
 
 type D = burn::backend::Dispatch;
 
-/// A residual block's input: one tensor, or (in the decoder) the upsampled features and the
-/// encoder's skip, whose concatenation is never made.
-pub enum Input {
-    One(Tensor<4>),
-    Cat(Tensor<4>, Tensor<4>),
+/// A residual block's input: one tensor, or (in the decoder) the upsampled features followed
+/// by the encoder's skip, whose concatenation the CPU kernels never make.
+pub struct Input {
+    first: Tensor<4>,
+    skip: Option<Tensor<4>>,
 }
 
 impl Input {
+    pub fn one(x: Tensor<4>) -> Self {
+        Self {
+            first: x,
+            skip: None,
+        }
+    }
+
+    /// The channels of `x`, then those of `skip`.
+    pub fn cat(x: Tensor<4>, skip: Tensor<4>) -> Self {
+        Self {
+            first: x,
+            skip: Some(skip),
+        }
+    }
+
+    /// The first part (the whole input when there is one).
+    pub fn first(&self) -> &Tensor<4> {
+        &self.first
+    }
+
     /// The input as one tensor (burn's composed ops).
     pub fn joined(self) -> Tensor<4> {
-        match self {
-            Input::One(x) => x,
-            Input::Cat(a, b) => Tensor::cat(vec![a, b], 1),
+        match self.skip {
+            None => self.first,
+            Some(skip) => Tensor::cat(vec![self.first, skip], 1),
         }
     }
 }
@@ -36,16 +56,12 @@ impl Padded {
             norm.gamma.val().into_dispatch(),
             norm.beta.val().into_dispatch(),
         );
-        let out = match x {
-            Input::One(x) => <D as CpuKernels>::norm_silu_padded(
-                x.clone().into_dispatch(),
-                gamma,
-                beta,
-                norm.groups,
-            ),
-            Input::Cat(a, b) => <D as CpuKernels>::norm_silu_padded_cat(
-                a.clone().into_dispatch(),
-                b.clone().into_dispatch(),
+        let first = x.first.clone().into_dispatch();
+        let out = match &x.skip {
+            None => <D as CpuKernels>::norm_silu_padded(first, gamma, beta, norm.groups),
+            Some(skip) => <D as CpuKernels>::norm_silu_padded_cat(
+                first,
+                skip.clone().into_dispatch(),
                 gamma,
                 beta,
                 norm.groups,
@@ -102,11 +118,10 @@ pub fn conv1x1(x: Input, conv: &Conv2d) -> Tensor<4> {
         None => Tensor::zeros([conv.weight.dims()[0]], &conv.weight.device()),
     }
     .into_dispatch();
-    let out = match x {
-        Input::One(x) => <D as CpuKernels>::conv1x1(x.into_dispatch(), weight, bias),
-        Input::Cat(a, b) => {
-            <D as CpuKernels>::conv1x1_cat(a.into_dispatch(), b.into_dispatch(), weight, bias)
-        }
+    let first = x.first.into_dispatch();
+    let out = match x.skip {
+        None => <D as CpuKernels>::conv1x1(first, weight, bias),
+        Some(skip) => <D as CpuKernels>::conv1x1_cat(first, skip.into_dispatch(), weight, bias),
     };
     Tensor::from_dispatch(out)
 }

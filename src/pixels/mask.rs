@@ -184,6 +184,20 @@ impl Mask {
         out
     }
 
+    /// The indices of pixel `i`'s 4-connected neighbours inside the mask's bounds.
+    pub fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> {
+        let (w, h) = (self.width, self.height);
+        let (y, x) = (i / w, i % w);
+        [
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// Pixel indices of each 4-connected part of the mask (values > 0).
     pub fn parts(&self) -> Vec<Vec<usize>> {
         let (w, h) = (self.width, self.height);
@@ -197,14 +211,7 @@ impl Mask {
             seen[start] = true;
             while let Some(i) = stack.pop() {
                 part.push(i);
-                let (y, x) = (i / w, i % w);
-                let near = [
-                    (y > 0).then(|| i - w),
-                    (y + 1 < h).then(|| i + w),
-                    (x > 0).then(|| i - 1),
-                    (x + 1 < w).then(|| i + 1),
-                ];
-                for j in near.into_iter().flatten() {
+                for j in self.neighbours(i) {
                     if !seen[j] && self.data[j] > 0.0 {
                         seen[j] = true;
                         stack.push(j);

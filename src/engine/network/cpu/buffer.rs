@@ -149,3 +149,51 @@ impl SharedOut {
         unsafe { self.0.add(offset) }
     }
 }
+
+/// `dst += lhs · rhs` for row-major matrices of `[m, k]` and `[k, n]` into `[m, n]`, each row
+/// `*_rs` values after the last, on the calling thread (the kernels parallelise around it).
+///
+/// # Safety
+/// Each pointer holds its matrix at its row stride.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn add_product(
+    [m, n, k]: [usize; 3],
+    dst: *mut f32,
+    dst_rs: usize,
+    lhs: *const f32,
+    lhs_rs: usize,
+    rhs: *const f32,
+    rhs_rs: usize,
+) {
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_rs as isize,
+            true,
+            lhs,
+            1,
+            lhs_rs as isize,
+            rhs,
+            1,
+            rhs_rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
+/// A repeatable pattern of `len` values in [-1, 1) (test inputs that are not all alike).
+#[cfg(test)]
+pub fn pattern(len: usize, step: u32) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i as u32).wrapping_mul(step) % 17) as f32 / 8.0 - 1.0)
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! 1×1 convolution (a residual block's skip projection) as matrix products over chunks of
 //! pixels, reading its input's channel parts in place and starting from the bias.
 
-use super::buffer::{Parts, par_tasks_written};
+use super::buffer::{Parts, add_product, par_tasks_written};
 
 /// Pixels per task: the chunk of every input channel stays in the second-level cache.
 const CHUNK: usize = 2048;
@@ -29,26 +29,14 @@ pub fn conv1x1(x: Parts, weight: &[f32], bias: &[f32]) -> Vec<f32> {
                 }
                 let mut ci0 = 0;
                 for &(part, c) in x.list() {
-                    gemm::gemm(
-                        cout,
-                        len,
-                        c,
+                    add_product(
+                        [cout, len, c],
                         out,
-                        1,
-                        n as isize,
-                        true,
+                        n,
                         weight.as_ptr().add(ci0),
-                        1,
-                        cin as isize,
+                        cin,
                         part.as_ptr().add(bi * c * n + p0),
-                        1,
-                        n as isize,
-                        1.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                        n,
                     );
                     ci0 += c;
                 }
@@ -59,19 +47,15 @@ pub fn conv1x1(x: Parts, weight: &[f32], bias: &[f32]) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::buffer::pattern;
     use super::*;
 
     #[test]
     fn parts_are_convolved_as_their_concatenation() {
         let (b, c1, c2, cout, h, w) = (2, 3, 2, 4, 5, 900);
         let n = h * w;
-        let seq = |len: usize, m: u32| -> Vec<f32> {
-            (0..len)
-                .map(|i| ((i as u32 * m) % 13) as f32 / 6.0 - 1.0)
-                .collect()
-        };
-        let (a, s) = (seq(b * c1 * n, 7), seq(b * c2 * n, 5));
-        let (weight, bias) = (seq(cout * (c1 + c2), 3), seq(cout, 11));
+        let (a, s) = (pattern(b * c1 * n, 7), pattern(b * c2 * n, 5));
+        let (weight, bias) = (pattern(cout * (c1 + c2), 3), pattern(cout, 11));
         let got = conv1x1(Parts::two(&a, c1, &s, c2, [b, h, w]), &weight, &bias);
         for bi in 0..b {
             for co in 0..cout {

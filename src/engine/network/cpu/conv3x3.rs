@@ -4,7 +4,7 @@
 //! in their stored order, and the bias, time-embedding shift and residual are the product's
 //! starting value, so nothing is added in a pass of its own.
 
-use super::buffer::par_tasks_written;
+use super::buffer::{add_product, par_tasks_written};
 
 /// Output columns per band: enough for an efficient product, few enough that the im2col
 /// buffer (9·c_in columns of this length) stays in the second-level cache.
@@ -71,27 +71,7 @@ pub fn conv3x3_padded(
                         None => run.fill(s),
                     }
                 }
-                gemm::gemm(
-                    cout,
-                    n,
-                    k,
-                    d,
-                    1,
-                    (h * w) as isize,
-                    true,
-                    weight.as_ptr(),
-                    1,
-                    k as isize,
-                    col.as_ptr(),
-                    1,
-                    n as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
+                add_product([cout, n, k], d, h * w, weight.as_ptr(), k, col.as_ptr(), n);
             }
         },
     )
@@ -104,7 +84,7 @@ pub fn output_size([hp, wp]: [usize; 2], stride: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::buffer::Parts;
+    use super::super::buffer::{Parts, pattern};
     use super::super::norm_act::{Activation, padded_rows};
     use super::*;
 
@@ -150,14 +130,9 @@ mod tests {
     fn banded_products_equal_the_direct_convolution() {
         // Heights that leave a short last band, and a width wider than one band.
         for (b, c, cout, h, w) in [(2, 3, 5, 7, 9), (1, 4, 2, 3, 600), (1, 2, 3, 200, 4)] {
-            let seq = |n: usize, m: u32| -> Vec<f32> {
-                (0..n)
-                    .map(|i| ((i as u32 * m) % 17) as f32 / 8.0 - 1.0)
-                    .collect()
-            };
-            let x = seq(b * c * h * w, 7);
-            let weight = seq(cout * c * 9, 5);
-            let shift = seq(b * cout, 3);
+            let x = pattern(b * c * h * w, 7);
+            let weight = pattern(cout * c * 9, 5);
+            let shift = pattern(b * cout, 3);
             let xp = padded_rows(Parts::one(&x, [b, c, h, w]), Activation::Identity);
             let close = |got: &[f32], want: &[f32]| {
                 assert_eq!(got.len(), want.len());
@@ -168,7 +143,7 @@ mod tests {
             let shape = [b, h + 2, c, w + 2];
             for stride in [1, 2] {
                 let (ho, wo) = output_size([h + 2, w + 2], stride);
-                let residual = seq(b * cout * ho * wo, 11);
+                let residual = pattern(b * cout * ho * wo, 11);
                 let conv = |res| conv3x3_padded(&xp, shape, stride, &weight, &shift, res);
                 let want = direct(&x, [b, c, h, w], stride, &weight, &shift, &residual);
                 close(&conv(Some(&residual)), &want);

@@ -243,7 +243,7 @@ impl Tile<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::buffer::Parts;
+    use super::super::buffer::{Parts, pattern};
     use super::super::conv3x3::conv3x3_padded;
     use super::super::norm_act::{Activation, padded_rows};
     use super::*;
@@ -267,15 +267,10 @@ mod tests {
             (1, 7, 8, 5, 64),
             (2, 2, 3, 4, 1),
         ] {
-            let seq = |n: usize, m: u32| -> Vec<f32> {
-                (0..n)
-                    .map(|i| ((i as u32 * m) % 17) as f32 / 8.0 - 1.0)
-                    .collect()
-            };
-            let x = seq(b * cin * h * w, 7);
-            let weight = seq(cout * cin * 9, 5);
-            let shift = seq(b * cout, 3);
-            let residual = seq(b * cout * h * w, 11);
+            let x = pattern(b * cin * h * w, 7);
+            let weight = pattern(cout * cin * 9, 5);
+            let shift = pattern(b * cout, 3);
+            let residual = pattern(b * cout * h * w, 11);
             let xp = padded_rows(Parts::one(&x, [b, cin, h, w]), Activation::Identity);
             let shape = [b, h + 2, cin, w + 2];
             for res in [None, Some(residual.as_slice())] {

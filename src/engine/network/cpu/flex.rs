@@ -7,7 +7,7 @@ use burn_flex::FlexTensor;
 
 use super::CpuKernels;
 use super::buffer::Parts;
-use super::norm_act::{Activation, padded_rows};
+use super::norm_act::{Activation, Norm, padded_rows};
 use super::{conv1x1, conv3x3, layout};
 
 /// A contiguous f32 copy-free view of a flex tensor (cast first if it is not f32).
@@ -61,11 +61,11 @@ fn padded(x: Parts, act: Activation) -> FlexTensor {
 
 fn norm_silu(x: Parts, gamma: FlexTensor, beta: FlexTensor, groups: usize) -> FlexTensor {
     let (gamma, beta) = (Values::new(gamma), Values::new(beta));
-    let act = Activation::NormSilu {
+    let act = Activation::NormSilu(Norm {
         gamma: gamma.get(),
         beta: beta.get(),
         groups,
-    };
+    });
     padded(x, act)
 }
 

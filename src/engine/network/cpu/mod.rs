@@ -1,6 +1,6 @@
 //! The network's inference kernels on burn's `flex` CPU backend, plugged in as a burn backend
 //! extension: a residual block's GroupNorm, SiLU and padding in one pass, its 3×3
-//! convolutions as a direct AVX-512 kernel (banded matrix products elsewhere) that start from
+//! convolutions as a direct vector kernel (AVX-512 or AVX2; banded matrix products elsewhere) that start from
 //! the bias, time shift and residual, 1×1 convolutions and the decoder's concatenations read in
 //! place, and the pixel rearrangements as single parallel passes. Training (autodiff) and the
 //! GPU keep burn's composed ops, which these must equal.

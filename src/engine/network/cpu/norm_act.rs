@@ -11,13 +11,17 @@ use super::buffer::{Parts, par_chunks_written_with, write_copy, write_fill};
 pub enum Activation<'a> {
     /// Copied unchanged (the convolutions that read the network's input or an upsampling).
     Identity,
-    /// Normalised over the channels of its group at its own pixel, scaled by `gamma`, shifted
-    /// by `beta`, then SiLU.
-    NormSilu {
-        gamma: &'a [f32],
-        beta: &'a [f32],
-        groups: usize,
-    },
+    /// Normalised, scaled and shifted by the GroupNorm, then SiLU.
+    NormSilu(Norm<'a>),
+}
+
+/// A per-pixel GroupNorm: over the channels of each of `groups` groups at each pixel, then
+/// scaled by `gamma` and shifted by `beta` per channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Norm<'a> {
+    pub gamma: &'a [f32],
+    pub beta: &'a [f32],
+    pub groups: usize,
 }
 
 const EPS: f32 = 1e-5;
@@ -44,11 +48,7 @@ pub fn padded_rows(x: Parts, act: Activation) -> Vec<f32> {
         };
         match act {
             Activation::Identity => row.copy(),
-            Activation::NormSilu {
-                gamma,
-                beta,
-                groups,
-            } => row.norm_silu(mean, inv, gamma, beta, groups),
+            Activation::NormSilu(norm) => row.norm_silu((mean, inv), norm),
         }
     })
 }
@@ -89,62 +89,39 @@ impl<'x> Row<'_, 'x> {
     /// For each group, the mean and variance over its channels at every pixel (two passes, as
     /// the reference computes them, while the row is in cache), then the normalised, scaled and
     /// activated values into `dst`. Compiled for the widest vectors the CPU has.
-    fn norm_silu(
-        self,
-        mean: &mut [f32],
-        inv: &mut [f32],
-        gamma: &[f32],
-        beta: &[f32],
-        groups: usize,
-    ) {
+    fn norm_silu(self, stats: (&mut [f32], &mut [f32]), norm: Norm) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F.
-            return unsafe { self.norm_silu_avx512(mean, inv, gamma, beta, groups) };
+            return unsafe { self.norm_silu_avx512(stats, norm) };
         } else if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA.
-            return unsafe { self.norm_silu_avx2(mean, inv, gamma, beta, groups) };
+            return unsafe { self.norm_silu_avx2(stats, norm) };
         }
-        self.norm_silu_any(mean, inv, gamma, beta, groups)
+        self.norm_silu_any(stats, norm)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn norm_silu_avx512(
-        self,
-        mean: &mut [f32],
-        inv: &mut [f32],
-        gamma: &[f32],
-        beta: &[f32],
-        groups: usize,
-    ) {
-        self.norm_silu_any(mean, inv, gamma, beta, groups)
+    unsafe fn norm_silu_avx512(self, stats: (&mut [f32], &mut [f32]), norm: Norm) {
+        self.norm_silu_any(stats, norm)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn norm_silu_avx2(
-        self,
-        mean: &mut [f32],
-        inv: &mut [f32],
-        gamma: &[f32],
-        beta: &[f32],
-        groups: usize,
-    ) {
-        self.norm_silu_any(mean, inv, gamma, beta, groups)
+    unsafe fn norm_silu_avx2(self, stats: (&mut [f32], &mut [f32]), norm: Norm) {
+        self.norm_silu_any(stats, norm)
     }
 
     #[inline(always)]
-    fn norm_silu_any(
-        self,
-        mean: &mut [f32],
-        inv: &mut [f32],
-        gamma: &[f32],
-        beta: &[f32],
-        groups: usize,
-    ) {
+    fn norm_silu_any(self, (mean, inv): (&mut [f32], &mut [f32]), norm: Norm) {
+        let Norm {
+            gamma,
+            beta,
+            groups,
+        } = norm;
         let c = gamma.len();
         let (per, w) = (c / groups, self.x.w);
         let n = per as f32;

@@ -149,14 +149,7 @@ fn nearest_core(soft: &Mask, cores: &[Vec<usize>]) -> Vec<Option<usize>> {
         }
     }
     while let Some(i) = queue.pop_front() {
-        let (y, x) = (i / w, i % w);
-        let near = [
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-        ];
-        for j in near.into_iter().flatten() {
+        for j in soft.neighbours(i) {
             if owner[j].is_none() && soft.data[j] > 0.0 {
                 owner[j] = owner[i];
                 queue.push_back(j);

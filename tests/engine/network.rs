@@ -138,20 +138,34 @@ fn attention_variant_runs_and_keeps_the_identity() {
 fn the_cpu_kernels_compute_what_burns_composed_ops_compute() {
     // On the plain flex device the blocks run the fused CPU kernels; the same weights on the
     // autodiff device run burn's composed ops, the network's definition (what training uses).
-    let file = weights::shipped_file(weights::SHIPPED_MODEL);
-    let shipped = weights::load(&file, &Device::flex()).unwrap();
-    for model in [shipped, tiny_stem_model(7)] {
+    // The inpainting model also reads a condition through its first convolution.
+    let load = |name| weights::load(&weights::shipped_file(name), &Device::flex()).unwrap();
+    let models = [
+        load(weights::SHIPPED_MODEL),
+        load(weights::SHIPPED_INPAINT_MODEL),
+        tiny_stem_model(7),
+    ];
+    for model in models {
         let composed = model.clone().to_device(&Device::flex().autodiff());
+        let extra = model.config.condition_channels.unwrap_or(0);
         // A batch of two with their own times; heights and widths that are not square, not
         // powers of two, and wider than one band of the convolution.
         for (h, w) in [(32, 48), (72, 1064)] {
             let x = noise_image(2 * h, w, 1.0, 13);
+            let cond = NoiseRng::new(17).normal(2 * extra * h * w);
             let run = |m: &Bcm| {
                 let x = Tensor::<4>::from_data(
                     TensorData::new(x.data.clone(), [2, 3, h, w]),
                     &m.device,
                 );
-                let f = m.forward(x, &[2.0, 0.05], &[0.002, 1.5], None);
+                let cond = (extra > 0).then(|| {
+                    Tensor::<4>::from_data(
+                        TensorData::new(cond.clone(), [2, extra, h, w]),
+                        &m.device,
+                    )
+                });
+                let f =
+                    Bcm::forward_conditioned(&m.net, x, &[2.0, 0.05], &[0.002, 1.5], cond, None);
                 f.into_data().try_to_vec::<f32>().unwrap()
             };
             let (fast, reference) = (run(&model), run(&composed));

@@ -27,6 +27,8 @@ m.save(f"{w}/remove-mask.png")
 # life.jpg: the thin dead twig crossing the rocks at the left.
 m = Image.new("L", (1153, 768), 0)
 ImageDraw.Draw(m).line([(18, 658), (75, 570), (132, 490), (185, 420), (250, 375), (280, 340), (325, 305), (372, 279)], fill=255, width=10)
+# ... and the paler branch that forks off it above the boulder.
+ImageDraw.Draw(m).line([(252, 364), (258, 345), (266, 330), (282, 321), (300, 312), (320, 302), (340, 292), (360, 283), (380, 275)], fill=255, width=9)
 m.save(f"{w}/heal-mask.png")
 # seeding.jpg: a rough yellow blob where a flower should be.
 s = Image.new("RGBA", (1365, 768), (0, 0, 0, 0))

@@ -51,9 +51,12 @@ pub fn conditioned_inputs(photo: &Planar, soft: &Mask) -> (Planar, Planar) {
 
 /// The conditioned model's estimate of `photo` with `soft` regenerated: the network's pixels
 /// wherever the mask reaches, the photo's elsewhere (the caller composites it with the mask).
+/// `hard` is the hole before feathering (the painted mask, grown): each of its parts keeps the
+/// classical fill's mean colour.
 pub fn fill_conditioned(
     model: &Bcm,
     photo: &Planar,
+    hard: &Mask,
     soft: &Mask,
     tiling: &Tiling,
     monitor: &mut dyn Monitor,
@@ -81,9 +84,12 @@ pub fn fill_conditioned(
         ..progress
     });
     // The network's mean colour over a hole drifts (a flat field came back 4/255 off); the
-    // harmonic fill's is the surroundings', so each hole keeps its mean (over all the mask
-    // reaches of it) and takes the network's structure.
-    match_mean(&mut out, &start, soft);
+    // harmonic fill's is the surroundings'. Its fill of the hole as painted, not of the
+    // feather's core: that core bridges strokes that run close and rounds into concave
+    // corners, and then the mean is taken over pixels the user left alone.
+    let hard = core_mask(hard);
+    let target = harmonic_fill(photo, &hard.data);
+    match_mean(&mut out, &target, soft, &hard);
     out.clamp_unit();
     // The photo's own pixels wherever the mask does not reach, so the result is the photo
     // there even before it is composited with the mask.
@@ -95,13 +101,13 @@ pub fn fill_conditioned(
     Ok(photo.blend(&out, &reach))
 }
 
-/// Shift each channel of `out` over each hole so that its mean over the hole's core (the
-/// 4-connected parts of `soft` > 0.5, what is mostly regenerated) is `target`'s there: each
-/// hole takes the colour of its own surroundings. The soft edge (0 < `soft` <= 0.5) takes the
-/// shift of the nearest core, so strokes that run within each other's feather keep their own.
-fn match_mean(out: &mut Planar, target: &Planar, soft: &Mask) {
+/// Shift each channel of `out` over each part of `hard` (4-connected) so that its mean there
+/// is `target`'s: each hole takes the colour of its own surroundings and keeps the network's
+/// structure. The rest of what `soft` reaches (its feathered edge) takes the shift of the
+/// nearest part, so strokes that run within each other's feather keep their own.
+fn match_mean(out: &mut Planar, target: &Planar, soft: &Mask, hard: &Mask) {
     let n = out.pixels();
-    let cores = core_mask(soft).parts();
+    let cores = hard.parts();
     if cores.is_empty() {
         return;
     }
@@ -126,7 +132,7 @@ fn match_mean(out: &mut Planar, target: &Planar, soft: &Mask) {
     }
 }
 
-/// The core of a soft mask (> 0.5) as a mask of its own.
+/// The core of a mask (> 0.5) as a mask of its own.
 fn core_mask(soft: &Mask) -> Mask {
     Mask {
         width: soft.width,
@@ -135,9 +141,9 @@ fn core_mask(soft: &Mask) -> Mask {
     }
 }
 
-/// For each pixel the mask reaches (> 0), the index of the core part it is nearest to, walking
-/// within the mask (breadth first from every core at once); `None` outside the mask and in
-/// parts of it that have no core.
+/// For each pixel `soft` reaches (> 0), the index of the part of `cores` it is nearest to,
+/// walking within the mask (breadth first from every part at once); `None` outside the mask and
+/// in parts of it that hold no core.
 fn nearest_core(soft: &Mask, cores: &[Vec<usize>]) -> Vec<Option<usize>> {
     let (w, h) = (soft.width, soft.height);
     let mut owner = vec![None; w * h];
@@ -179,7 +185,7 @@ mod tests {
             out.data[y * w + 6] = -0.1;
         }
         out.data[3] = 0.5; // outside both holes
-        match_mean(&mut out, &target, &soft);
+        match_mean(&mut out, &target, &soft, &soft);
         for x in [1, 6] {
             let mean: f32 = (0..h).map(|y| out.data[y * w + x]).sum::<f32>() / h as f32;
             assert!(mean.abs() < 1e-6, "hole at column {x}: mean {mean}");
@@ -212,7 +218,7 @@ mod tests {
             out.data[y * w + 4] = -0.2;
             out.data[y * w + 5] = -0.2;
         }
-        match_mean(&mut out, &target, &soft);
+        match_mean(&mut out, &target, &soft, &core_mask(&soft));
         for y in 0..h {
             // Each core and the edge next to it take that core's shift.
             for x in [1, 2, 4, 5] {
@@ -224,6 +230,43 @@ mod tests {
             }
             // Outside the mask nothing moves.
             assert_eq!(out.data[y * w], 0.0);
+        }
+    }
+
+    #[test]
+    fn painted_holes_keep_their_own_means_where_the_feather_joins_them() {
+        // Two painted columns (1 and 4) whose feather between them (columns 2-3) is above 0.5,
+        // so the feather's core is one part; the output is off by +0.2 in one painted column
+        // and −0.2 in the other, and the target is 0 everywhere.
+        let (w, h) = (6, 3);
+        let (mut hard, mut soft) = (Mask::empty(w, h), Mask::empty(w, h));
+        for y in 0..h {
+            for x in [1, 4] {
+                hard.data[y * w + x] = 1.0;
+                soft.data[y * w + x] = 1.0;
+            }
+            for x in [2, 3] {
+                soft.data[y * w + x] = 0.7;
+            }
+        }
+        assert_eq!(core_mask(&soft).parts().len(), 1);
+        let target = Planar::zeros(1, h, w);
+        let mut out = Planar::zeros(1, h, w);
+        for y in 0..h {
+            out.data[y * w + 1] = 0.2;
+            out.data[y * w + 2] = 0.2;
+            out.data[y * w + 3] = -0.2;
+            out.data[y * w + 4] = -0.2;
+        }
+        match_mean(&mut out, &target, &soft, &hard);
+        for y in 0..h {
+            for x in 1..5 {
+                assert!(
+                    out.data[y * w + x].abs() < 1e-6,
+                    "({x}, {y}): {}",
+                    out.data[y * w + x]
+                );
+            }
         }
     }
 }

@@ -254,6 +254,7 @@ pub fn inpaint(
         let estimate = fill_conditioned(
             model,
             &crop(image, region),
+            &mask.crop(region).grow(p.grow),
             &soft.crop(region),
             tiling,
             monitor,

@@ -15,9 +15,9 @@ pub(super) fn inpaint_ui(ui: &mut Ui, s: &mut TaskSettings) {
     .on_hover_text(
         "How much may change under the mask. Untouched, the inpainting model fills the \
          area from what is around it in one evaluation: removes an object or heals a \
-         blemish. Moved, the shipped model re-invents the area from noise of that level \
-         (a few units keeps the layout under the mask, 80 starts from scratch), which it \
-         does worse.",
+         blemish. Moved, the shipped model regenerates that fill from noise of that level: \
+         below 1 it adds its own grain and texture, a few units keeps only the fill's \
+         layout, 80 starts from scratch. Each step up strays further from the photo.",
     );
     let p = &mut s.inpaint;
     egui::CollapsingHeader::new("Advanced")
@@ -30,8 +30,10 @@ pub(super) fn inpaint_ui(ui: &mut Ui, s: &mut TaskSettings) {
                 &[
                     (
                         MaskedContent::Fill,
-                        "fill from border",
-                        "A smooth fill from the colours around the mask: removes what is under it.",
+                        "fill",
+                        "The inpainting model's fill from what is around the mask (a smooth \
+                         fill from its border colours when another model is loaded): removes \
+                         what is under it.",
                     ),
                     (
                         MaskedContent::Original,

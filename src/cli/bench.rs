@@ -109,11 +109,11 @@ fn inpaint_line(model: &Bcm, dev: &SelectedDevice, repeat: usize, tiling: &Tilin
         mask.data[y * w + 2000..y * w + 2064].fill(1.0);
     }
     let p = InpaintParams::default();
-    tasks::inpaint(model, &photo, &mask, &p, tiling, &mut ())?;
+    tasks::inpaint(model, None, &photo, &mask, &p, tiling, &mut ())?;
     let start = Instant::now();
     let mut nfe = 0;
     for _ in 0..repeat {
-        nfe = tasks::inpaint(model, &photo, &mask, &p, tiling, &mut ())?.nfe;
+        nfe = tasks::inpaint(model, None, &photo, &mask, &p, tiling, &mut ())?.nfe;
     }
     let ms = start.elapsed().as_secs_f64() * 1000.0 / repeat as f64;
     println!(

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use bcm_studio::engine::device::{DeviceChoice, select};
 use bcm_studio::engine::latent_file::{self, LatentFile};
-use bcm_studio::engine::tasks::InpaintParams;
 use bcm_studio::engine::weights;
 use bcm_studio::engine::{Bcm, Monitor, Planar, Progress, Tiling};
 use bcm_studio::photo::{self, Photo, Recipe, SaveOptions};
@@ -53,15 +52,13 @@ impl Session {
         })
     }
 
-    /// The model inpainting with `p` uses: the one `--model` names; else the shipped
-    /// inpainting model (the shipped model trained to read the hole's mask), unless `p` asks
-    /// for the replacement loop, which is the shipped model's.
-    pub fn inpainter(&self, p: &InpaintParams) -> Result<std::borrow::Cow<'_, Bcm>> {
+    /// The model that fills holes for the session's (see `tasks::inpaint`): the shipped
+    /// inpainting model beside the shipped model; none when `--model` names another (it
+    /// inpaints itself).
+    pub fn filler(&self) -> Result<Option<Bcm>> {
         Ok(match &self.args.model {
-            None if !p.needs_loop() => {
-                std::borrow::Cow::Owned(weights::inpaint_model(&self.model.device)?)
-            }
-            _ => std::borrow::Cow::Borrowed(&self.model),
+            None => Some(weights::inpaint_model(&self.model.device)?),
+            Some(_) => None,
         })
     }
 

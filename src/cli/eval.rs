@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use bcm_studio::engine::Planar;
 use bcm_studio::engine::plan::Plan;
-use bcm_studio::engine::tasks::InpaintParams;
+use bcm_studio::engine::tasks::{InpaintParams, MaskedContent};
 use bcm_studio::engine::train::data::{CropSpec, PhotoCache, PhotoSet, validation_batch};
 use bcm_studio::engine::train::inpaint_eval::{self, CROP, HoleKind, RING};
 use bcm_studio::engine::train::validate::{
@@ -198,14 +198,26 @@ fn inpainting_table(
     splits: &[(&str, Vec<Planar>)],
     p: &InpaintParams,
 ) -> Result<Table> {
-    let model = session.inpainter(p)?;
-    let how = if model.config.conditioning() > 0 {
-        format!(
+    let model = &session.model;
+    let filler = session.filler()?;
+    let how = match (filler.as_ref(), model.config.conditioning() > 0) {
+        (None, true) => format!(
             "model {}, one evaluation from the classical fill",
             model.info.name
-        )
-    } else {
-        format!("model {}, levels {}", model.info.name, p.schedule())
+        ),
+        (Some(f), _) if !p.needs_loop() => {
+            format!(
+                "model {}, one evaluation from the classical fill",
+                f.info.name
+            )
+        }
+        (Some(f), _) if p.content == MaskedContent::Fill => format!(
+            "model {}, levels {} from the fill of model {}",
+            model.info.name,
+            p.schedule(),
+            f.info.name
+        ),
+        _ => format!("model {}, levels {}", model.info.name, p.schedule()),
     };
     let mut table = Table::new(
         format!(
@@ -226,7 +238,8 @@ fn inpainting_table(
     );
     for kind in HoleKind::ALL {
         for (split, crops) in splits {
-            let (truth, classical, bcm, nfe) = inpaint_eval::score(&model, crops, kind, p)?;
+            let (truth, classical, bcm, nfe) =
+                inpaint_eval::score(model, filler.as_ref(), crops, kind, p)?;
             let what = kind.describe().to_string();
             eprintln!("measured: {what} on {split}");
             table.rows.push(vec![

@@ -32,8 +32,9 @@ pub struct InpaintArgs {
     /// (the estimate's own error read as the level's noise).
     #[arg(long, help_heading = "Advanced")]
     pub renoise: Option<String>,
-    /// What the fill starts from inside the mask: fill (a smooth fill from the border) or
-    /// original (the pixels there; with a low strength their layout is kept).
+    /// What the fill starts from inside the mask: fill (the inpainting model's fill, or a
+    /// smooth fill from the border with --model) or original (the pixels there; with a low
+    /// strength their layout is kept).
     #[arg(long, help_heading = "Advanced")]
     pub content: Option<String>,
 }

@@ -174,8 +174,16 @@ pub fn run(command: Command, session: &Session) -> Result<()> {
             let photo = session.load_photo(&input)?;
             let m = photo::load_mask(&mask, photo.width(), photo.height())?;
             let mut progress = TerminalProgress::new("inpaint");
-            let inpainter = session.inpainter(&p)?;
-            let out = tasks::inpaint(&inpainter, &photo.rgb, &m, &p, tiling, &mut progress)?;
+            let filler = session.filler()?;
+            let out = tasks::inpaint(
+                &session.model,
+                filler.as_ref(),
+                &photo.rgb,
+                &m,
+                &p,
+                tiling,
+                &mut progress,
+            )?;
             progress.finish();
             let params = serde_json::to_value(&p)?;
             finish_task(

@@ -171,8 +171,9 @@ pub fn subsample(img: &Planar, k: usize) -> Planar {
 /// State the worker keeps between jobs.
 #[derive(Default)]
 pub struct WorkerState {
-    /// The model inpainting uses instead of the worker's: the shipped inpainting model while
-    /// the shipped model is loaded; None once another model is (it inpaints itself).
+    /// The model that fills holes for the worker's (see [`tasks::inpaint`]): the shipped
+    /// inpainting model while the shipped model is loaded; None once another model is (it
+    /// inpaints itself).
     pub inpainter: Option<Bcm>,
     pub interpolator: Option<Interpolator>,
     /// Latents downscaled for previews, keyed by factor.
@@ -199,10 +200,8 @@ pub(crate) fn execute(
             params,
         } => image(
             tasks::inpaint(
-                match &state.inpainter {
-                    Some(inpainter) if !params.needs_loop() => inpainter,
-                    _ => model,
-                },
+                model,
+                state.inpainter.as_ref(),
                 &img,
                 &mask,
                 &params,

@@ -19,7 +19,7 @@ fn inpainting_changes_only_the_masked_region() {
         context: 16,
         ..InpaintParams::default()
     };
-    let out = tasks::inpaint(&model, &x, &mask, &p, &whole(), &mut ()).unwrap();
+    let out = tasks::inpaint(&model, None, &x, &mask, &p, &whole(), &mut ()).unwrap();
     assert_eq!(out.nfe, 3);
     let soft = out.mask.as_ref().unwrap();
     let inside_changed = changed_inside(&x, &out.image, &mask, soft);
@@ -27,9 +27,25 @@ fn inpainting_changes_only_the_masked_region() {
         inside_changed > 100,
         "only {inside_changed} masked values changed"
     );
-    let empty = tasks::inpaint(&model, &x, &Mask::empty(96, 64), &p, &whole(), &mut ());
+    let empty = tasks::inpaint(
+        &model,
+        None,
+        &x,
+        &Mask::empty(96, 64),
+        &p,
+        &whole(),
+        &mut (),
+    );
     assert!(matches!(empty, Err(EngineError::Parameter(_))));
-    let wrong = tasks::inpaint(&model, &x, &Mask::empty(10, 10), &p, &whole(), &mut ());
+    let wrong = tasks::inpaint(
+        &model,
+        None,
+        &x,
+        &Mask::empty(10, 10),
+        &p,
+        &whole(),
+        &mut (),
+    );
     assert!(matches!(wrong, Err(EngineError::SizeMismatch(_))));
 }
 
@@ -44,7 +60,7 @@ fn default_inpainting_changes_only_the_grown_and_feathered_mask() {
         }
     }
     let p = InpaintParams::default();
-    let out = tasks::inpaint(&model, &x, &mask, &p, &whole(), &mut ()).unwrap();
+    let out = tasks::inpaint(&model, None, &x, &mask, &p, &whole(), &mut ()).unwrap();
     let soft = out.mask.as_ref().unwrap();
     assert_eq!(*soft, mask.grow(p.grow).feather(p.feather));
     let inside_changed = changed_inside(&x, &out.image, &mask, soft);
@@ -71,6 +87,7 @@ fn a_hole_in_a_flat_area_comes_back_in_that_colour() {
     }
     let out = tasks::inpaint(
         &model,
+        None,
         &photo,
         &mask,
         &InpaintParams::default(),
@@ -117,7 +134,7 @@ fn coarse_to_fine_fills_at_each_scale_and_keeps_the_photo_outside() {
     // A 32-pixel hole halves twice to 8 ≤ 12; its 128-pixel crop stays above 32 pixels.
     assert_eq!(p.halvings(32, 128, 128), 2);
     assert_eq!(p.halvings(32, 40, 128), 0, "too small a crop is not halved");
-    let out = tasks::inpaint(&model, &x, &mask, &p, &whole(), &mut ()).unwrap();
+    let out = tasks::inpaint(&model, None, &x, &mask, &p, &whole(), &mut ()).unwrap();
     assert_eq!(out.nfe, p.nfe(2));
     assert_eq!(out.nfe, 2 + 2 * 2);
     let n = 128 * 128;
@@ -156,7 +173,7 @@ fn inpainting_from_a_border_fill_removes_what_is_under_the_mask() {
             content,
             ..InpaintParams::default()
         };
-        let out = tasks::inpaint(&model, &photo, &mask, &p, &whole(), &mut ()).unwrap();
+        let out = tasks::inpaint(&model, None, &photo, &mask, &p, &whole(), &mut ()).unwrap();
         let (mut sum, mut n) = (0.0, 0.0);
         for c in 0..3 {
             for y in 24..40 {
@@ -432,4 +449,64 @@ fn changed_inside(x: &Planar, out: &Planar, mask: &Mask, soft: &Mask) -> usize {
         }
     }
     inside_changed
+}
+
+#[test]
+fn a_strength_adds_texture_to_the_inpainting_models_fill() {
+    // The shipped model's loop at a level so low that it changes next to nothing starts from
+    // the inpainting model's fill when it is given one, from the smooth border fill otherwise.
+    let device = Device::flex();
+    let model = weights::default_model(&device).unwrap();
+    let filler = weights::inpaint_model(&device).unwrap();
+    let x = picture(96, 96);
+    let mut mask = Mask::empty(96, 96);
+    for y in 30..62 {
+        for xx in 30..62 {
+            mask.data[y * 96 + xx] = 1.0;
+        }
+    }
+    let untouched = InpaintParams::default();
+    let fill = tasks::inpaint(
+        &model,
+        Some(&filler),
+        &x,
+        &mask,
+        &untouched,
+        &whole(),
+        &mut (),
+    )
+    .unwrap();
+    assert_eq!(fill.nfe, 1);
+    let own = tasks::inpaint(&filler, None, &x, &mask, &untouched, &whole(), &mut ()).unwrap();
+    assert_eq!(
+        fill.image, own.image,
+        "untouched, the filler fills the hole"
+    );
+    let faint = InpaintParams {
+        levels: vec![0.003],
+        ..InpaintParams::default()
+    };
+    assert!(faint.needs_loop());
+    let looped =
+        tasks::inpaint(&model, Some(&filler), &x, &mask, &faint, &whole(), &mut ()).unwrap();
+    assert_eq!(looped.nfe, 2, "the filler's evaluation, then the loop's");
+    let alone = tasks::inpaint(&model, None, &x, &mask, &faint, &whole(), &mut ()).unwrap();
+    // Inside the painted hole, where each result is all its own (the soft edges blend
+    // differently).
+    let n = 96 * 96;
+    let inside = |a: &Planar, b: &Planar| {
+        (0..3 * n)
+            .filter(|&i| mask.data[i % n] > 0.0)
+            .map(|i| (a.data[i] - b.data[i]).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let from_fill = inside(&looped.image, &fill.image);
+    let from_border = inside(&alone.image, &fill.image);
+    assert!(
+        from_fill < 0.05 && from_border > 4.0 * from_fill,
+        "the loop starts from the filler's fill: {from_fill} from it, {from_border} without it"
+    );
+    // A model that does not read masks cannot be the filler.
+    let wrong = tasks::inpaint(&model, Some(&model), &x, &mask, &faint, &whole(), &mut ());
+    assert!(matches!(wrong, Err(EngineError::Parameter(_))));
 }

@@ -76,6 +76,7 @@ fn an_inpainting_run_starts_as_the_plain_model_and_learns_to_read_the_mask() {
     assert_eq!(card.config.conditioning(), CONDITION_CHANNELS);
     let out = tasks::inpaint(
         trained,
+        None,
         &x,
         &hole,
         &InpaintParams::default(),

@@ -226,9 +226,11 @@ pub struct HoleScore {
 }
 
 /// Scores of one kind of hole: (the photo itself's colour shift, the harmonic fill, the BCM
-/// with `p`) and the BCM's NFE on the last crop.
+/// with `p`) and the BCM's NFE on the last crop. `model` and `filler` as for
+/// [`tasks::inpaint`].
 pub fn score(
     model: &Bcm,
+    filler: Option<&Bcm>,
     crops: &[Planar],
     kind: HoleKind,
     p: &InpaintParams,
@@ -242,7 +244,7 @@ pub fn score(
     for (k, img) in crops.iter().enumerate() {
         let hole = kind.mask(img.width, img.height, k);
         let fill = harmonic_fill(img, &hole.data);
-        let out = tasks::inpaint(model, img, &hole, p, &whole, &mut ())?;
+        let out = tasks::inpaint(model, filler, img, &hole, p, &whole, &mut ())?;
         nfe = out.nfe;
         // What the user sees: the result composited with its soft mask.
         let shown = out.composited(img);

@@ -238,7 +238,7 @@ pub fn hole_filling(model: &Bcm, val: &[Planar]) -> EngineResult<(f64, f64)> {
     let p = tasks::InpaintParams::default();
     for (k, img) in val.iter().enumerate() {
         let hole = validation_hole(img, k);
-        let out = tasks::inpaint(model, img, &hole, &p, &whole(), &mut ())?;
+        let out = tasks::inpaint(model, None, img, &hole, &p, &whole(), &mut ())?;
         let shown = out.composited(img);
         ours += hole_psnr(&shown, img, &hole);
         let fill = crate::engine::fill::harmonic_fill(img, &hole.data);
@@ -289,6 +289,7 @@ pub fn sample_grid(model: &Bcm, val: &[Planar], patch: usize) -> EngineResult<Rg
             let hole = validation_hole(img, k);
             let out = tasks::inpaint(
                 model,
+                None,
                 img,
                 &hole,
                 &tasks::InpaintParams::default(),

@@ -3,13 +3,15 @@
 //! Training builds its inputs with the same function, so what the model learned is what it
 //! is asked.
 
-use crate::engine::error::Result;
+use crate::engine::error::{EngineError, Result};
 use crate::engine::fill::harmonic_fill;
 use crate::engine::mask::Mask;
 use crate::engine::model::Bcm;
 use crate::engine::planar::Planar;
-use crate::engine::sampler::{Monitor, Progress, Tiling};
+use crate::engine::sampler::{Monitor, Tiling};
 use crate::engine::schedule::SIGMA_MIN;
+
+use super::levels::Count;
 
 /// Channels a conditioned model reads beside the image: the photo with its hole blanked (3)
 /// and the soft mask (1).
@@ -53,22 +55,19 @@ pub fn conditioned_inputs(photo: &Planar, soft: &Mask) -> (Planar, Planar) {
 /// wherever the mask reaches, the photo's elsewhere (the caller composites it with the mask).
 /// `hard` is the hole before feathering (the painted mask, grown): each of its parts keeps the
 /// classical fill's mean colour.
-pub fn fill_conditioned(
+pub(super) fn fill_conditioned(
     model: &Bcm,
     photo: &Planar,
     hard: &Mask,
     soft: &Mask,
     tiling: &Tiling,
+    count: &mut Count,
     monitor: &mut dyn Monitor,
 ) -> Result<Planar> {
+    if monitor.cancelled() {
+        return Err(EngineError::Cancelled);
+    }
     let (start, condition) = conditioned_inputs(photo, soft);
-    let progress = Progress {
-        nfe: 0,
-        nfe_total: 1,
-        tile: 0,
-        tiles: 1,
-        level: CONDITIONED_LEVEL,
-    };
     let mut out = model.eval_conditioned(
         &start,
         Some(&condition),
@@ -76,13 +75,10 @@ pub fn fill_conditioned(
         SIGMA_MIN,
         tiling,
         monitor,
-        progress,
+        count.progress(CONDITIONED_LEVEL),
     )?;
-    monitor.progress(&Progress {
-        nfe: 1,
-        level: SIGMA_MIN,
-        ..progress
-    });
+    count.done += 1;
+    monitor.progress(&count.progress(SIGMA_MIN));
     // The network's mean colour over a hole drifts (a flat field came back 4/255 off); the
     // harmonic fill's is the surroundings'. Its fill of the hole as painted, not of the
     // feather's core: that core bridges strokes that run close and rounds into concave
@@ -133,7 +129,7 @@ fn match_mean(out: &mut Planar, target: &Planar, soft: &Mask, hard: &Mask) {
 }
 
 /// The core of a mask (> 0.5) as a mask of its own.
-fn core_mask(soft: &Mask) -> Mask {
+pub(super) fn core_mask(soft: &Mask) -> Mask {
     Mask {
         width: soft.width,
         height: soft.height,

@@ -18,7 +18,7 @@ pub(super) struct Count {
 }
 
 impl Count {
-    fn progress(&self, level: f32) -> Progress {
+    pub fn progress(&self, level: f32) -> Progress {
         Progress {
             nfe: self.done,
             nfe_total: self.total,

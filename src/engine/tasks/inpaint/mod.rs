@@ -25,7 +25,7 @@ use crate::engine::schedule::{SIGMA_MIN, in_range};
 
 use super::{Output, crop};
 pub use conditioned::{CONDITION_CHANNELS, CONDITIONED_LEVEL, conditioned_inputs};
-use conditioned::{core, fill_conditioned};
+use conditioned::{core, core_mask, fill_conditioned};
 use levels::{Count, Scale};
 
 /// The levels a higher strength comes down through: each hop about a third of the last, as the
@@ -54,8 +54,9 @@ pub enum Renoise {
 pub enum MaskedContent {
     /// The photo's own pixels: at low strength the result keeps their layout.
     Original,
-    /// A smooth fill from the mask's border (what removing an object needs): at low
-    /// strength the network only adds texture to the surrounding colours.
+    /// A fill from what is around the hole (what removing an object needs): the inpainting
+    /// model's when there is one, else a smooth fill from the mask's border. At low strength
+    /// the network only adds its texture to it.
     Fill,
 }
 
@@ -212,8 +213,15 @@ impl InpaintParams {
 }
 
 /// Inpaint `mask` (1 = regenerate) in `image`. The returned image covers the whole photo.
+///
+/// `model` runs the replacement loop, or fills the hole itself if it was trained for holes.
+/// `filler`, a model trained for holes beside a `model` that only denoises, fills the hole
+/// when the settings are untouched, and gives the loop its start (instead of the smooth fill
+/// from the border) when they ask for one: the loop then adds `model`'s texture to the best
+/// fill there is.
 pub fn inpaint(
     model: &Bcm,
+    filler: Option<&Bcm>,
     image: &Planar,
     mask: &Mask,
     p: &InpaintParams,
@@ -240,7 +248,16 @@ pub fn inpaint(
         p.context
     };
     let region = hole.expanded(context, model.config.alignment(), soft.height, soft.width);
-    if model.config.conditioning() > 0 {
+    if let Some(f) = filler.filter(|f| f.config.conditioning() == 0) {
+        return Err(EngineError::Parameter(format!(
+            "{} cannot fill holes for another model: it does not read the hole's mask",
+            f.info.name
+        )));
+    }
+    // The hole as painted (grown), before feathering: each of its parts keeps the classical
+    // fill's mean colour when a model trained for holes fills it.
+    let hard = mask.crop(region).grow(p.grow);
+    let filler = if model.config.conditioning() > 0 {
         if p.needs_loop() {
             return Err(EngineError::Parameter(format!(
                 "{} fills holes in one evaluation from what is around them: strength, levels, \
@@ -249,17 +266,24 @@ pub fn inpaint(
                 model.info.name
             )));
         }
+        Some(model)
+    } else {
+        filler
+    };
+    if let Some(filler) = filler.filter(|_| !p.needs_loop()) {
         // A model trained for holes fills one in a single evaluation; the replacement loop's
         // levels are for a model that only denoises.
+        let mut count = Count { done: 0, total: 1 };
         let estimate = fill_conditioned(
-            model,
+            filler,
             &crop(image, region),
-            &mask.crop(region).grow(p.grow),
+            &hard,
             &soft.crop(region),
             tiling,
+            &mut count,
             monitor,
         )?;
-        return Ok(over_photo(image, &estimate, region, soft, 1));
+        return Ok(over_photo(image, &estimate, region, soft, count.done));
     }
     let halvings = p.halvings(extent, region.height(), region.width());
     // The photo and the mask at every scale, finest first.
@@ -274,9 +298,11 @@ pub fn inpaint(
         masks.push(m);
     }
     let mut rng = NoiseRng::new(p.seed);
+    // The filler's fill is the loop's start at the coarsest scale.
+    let filler = filler.filter(|_| p.content == MaskedContent::Fill);
     let mut count = Count {
         done: 0,
-        total: p.nfe(halvings),
+        total: p.nfe(halvings) + usize::from(filler.is_some()),
     };
     let mut estimate: Option<Planar> = None;
     for s in (0..=halvings).rev() {
@@ -285,7 +311,21 @@ pub fn inpaint(
             None => {
                 let start = match p.content {
                     MaskedContent::Original => y.clone(),
-                    MaskedContent::Fill => y.blend(&harmonic_fill(y, &core(m)), m),
+                    MaskedContent::Fill => match filler {
+                        Some(filler) => {
+                            // At a coarser scale the hole as painted is the halved mask's core.
+                            let hard = if s == 0 {
+                                hard.clone()
+                            } else {
+                                core_mask(&masks[s])
+                            };
+                            let fill = fill_conditioned(
+                                filler, y, &hard, &masks[s], tiling, &mut count, monitor,
+                            )?;
+                            y.blend(&fill, m)
+                        }
+                        None => y.blend(&harmonic_fill(y, &core(m)), m),
+                    },
                 };
                 (start, &p.levels)
             }

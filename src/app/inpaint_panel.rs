@@ -3,12 +3,12 @@
 use egui::Ui;
 
 use super::tasks_panel::{TaskSettings, choice_row};
-use crate::engine::tasks::{MaskedContent, Renoise};
+use crate::engine::tasks::{MaskedContent, Renoise, STRENGTH_MAX, STRENGTH_MIN};
 
 /// The inpainting settings: the strength, and the rest folded under Advanced.
 pub(super) fn inpaint_ui(ui: &mut Ui, s: &mut TaskSettings) {
     ui.add(
-        egui::Slider::new(&mut s.inpaint_strength, 0.05..=80.0)
+        egui::Slider::new(&mut s.inpaint_strength, STRENGTH_MIN..=STRENGTH_MAX)
             .logarithmic(true)
             .text("strength"),
     )

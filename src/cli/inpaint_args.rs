@@ -3,13 +3,17 @@
 
 use anyhow::{Result, bail};
 use bcm_studio::engine::plan::parse_levels;
-use bcm_studio::engine::tasks::{InpaintParams, MaskedContent, Renoise};
+use bcm_studio::engine::tasks::{
+    InpaintParams, MaskedContent, Renoise, STRENGTH_MAX, STRENGTH_MIN,
+};
 use clap::Args;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct InpaintArgs {
-    /// Strength: the first noise level of the fill (0.5-80; 80 invents the content from
-    /// scratch, a few units keeps the layout of what is under the mask).
+    /// Strength: how much may change under the mask (0.05-80, as the editor's slider).
+    /// Not given, the inpainting model fills the hole; given, the shipped model regenerates
+    /// that fill from noise of this level (below 1 it adds texture, a few units keeps only the
+    /// fill's layout, 80 starts from scratch).
     #[arg(long)]
     pub strength: Option<f32>,
     /// Decreasing noise levels of the fill at the coarsest scale (replaces --strength).
@@ -47,8 +51,8 @@ impl InpaintArgs {
             ..InpaintParams::default()
         };
         if let Some(s) = self.strength {
-            if !(0.5..=80.0).contains(&s) {
-                bail!("--strength must be 0.5-80, got {s}");
+            if !(STRENGTH_MIN..=STRENGTH_MAX).contains(&s) {
+                bail!("--strength must be {STRENGTH_MIN}-{STRENGTH_MAX}, got {s}");
             }
             p = p.with_strength(s);
         }

@@ -11,8 +11,8 @@ mod restore;
 pub use edit::{EditParams, edit, edit_plan};
 pub use generate::{GenerateParams, generate};
 pub use inpaint::{
-    CONDITION_CHANNELS, CONDITIONED_LEVEL, InpaintParams, MaskedContent, Renoise,
-    conditioned_inputs, inpaint,
+    CONDITION_CHANNELS, CONDITIONED_LEVEL, InpaintParams, MaskedContent, Renoise, STRENGTH_MAX,
+    STRENGTH_MIN, conditioned_inputs, inpaint,
 };
 pub use interpolate::{Interpolator, slerp};
 pub use invert::{Inversion, invert, reconstruct};

@@ -32,6 +32,11 @@ use levels::{Count, Scale};
 /// reference's replacement loops take.
 const STRENGTH_STEPS: [f32; 5] = [20.0, 6.0, 2.0, 0.6, 0.2];
 
+/// The strengths a user may set (the editor's slider, `--strength`): from a faint grain over
+/// the fill to a fill from scratch.
+pub const STRENGTH_MIN: f32 = 0.05;
+pub const STRENGTH_MAX: f32 = 80.0;
+
 /// The coarsest scale is never smaller than this (pixels on its short side): below it the
 /// network sees too little of the photo to continue it.
 const MIN_COARSE_SIDE: usize = 32;

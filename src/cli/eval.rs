@@ -200,18 +200,19 @@ fn inpainting_table(
 ) -> Result<Table> {
     let model = &session.model;
     let filler = session.filler()?;
-    let how = match (filler.as_ref(), model.config.conditioning() > 0) {
-        (None, true) => format!(
-            "model {}, one evaluation from the classical fill",
-            model.info.name
-        ),
-        (Some(f), _) if !p.needs_loop() => {
+    // Who fills the hole: the filler beside the shipped model, or a model trained for holes
+    // loaded in its place.
+    let fills = filler
+        .as_ref()
+        .or((model.config.conditioning() > 0).then_some(model));
+    let how = match fills {
+        Some(f) if !p.needs_loop() => {
             format!(
                 "model {}, one evaluation from the classical fill",
                 f.info.name
             )
         }
-        (Some(f), _) if p.content == MaskedContent::Fill => format!(
+        Some(f) if p.content == MaskedContent::Fill => format!(
             "model {}, levels {} from the fill of model {}",
             model.info.name,
             p.schedule(),

@@ -33,8 +33,12 @@ pub fn core(mask: &[f32]) -> Vec<f32> {
 /// The network's input and conditioning for `photo` with the hole `soft` (1 = regenerate):
 /// the photo with the harmonic fill blended in, and [photo with the hole blanked, mask].
 pub fn conditioned_inputs(photo: &Planar, soft: &Mask) -> (Planar, Planar) {
-    let fill = harmonic_fill(photo, &core(&soft.data));
-    let start = photo.blend(&fill, &soft.data);
+    inputs_from_fill(photo, soft, &harmonic_fill(photo, &core(&soft.data)))
+}
+
+/// [`conditioned_inputs`] with the harmonic fill of `soft`'s core already at hand.
+fn inputs_from_fill(photo: &Planar, soft: &Mask, fill: &Planar) -> (Planar, Planar) {
+    let start = photo.blend(fill, &soft.data);
     let n = photo.pixels();
     let mut cond = Vec::with_capacity((photo.channels + 1) * n);
     for c in 0..photo.channels {
@@ -67,7 +71,9 @@ pub(super) fn fill_conditioned(
     if monitor.cancelled() {
         return Err(EngineError::Cancelled);
     }
-    let (start, condition) = conditioned_inputs(photo, soft);
+    let soft_core = core(&soft.data);
+    let fill = harmonic_fill(photo, &soft_core);
+    let (start, condition) = inputs_from_fill(photo, soft, &fill);
     let mut out = model.eval_conditioned(
         &start,
         Some(&condition),
@@ -84,7 +90,12 @@ pub(super) fn fill_conditioned(
     // feather's core: that core bridges strokes that run close and rounds into concave
     // corners, and then the mean is taken over pixels the user left alone.
     let hard = core_mask(hard);
-    let target = harmonic_fill(photo, &hard.data);
+    // Most holes (boxes, strokes apart from each other) are the feather's core itself.
+    let target = if hard.data == soft_core {
+        fill
+    } else {
+        harmonic_fill(photo, &hard.data)
+    };
     match_mean(&mut out, &target, soft, &hard);
     out.clamp_unit();
     // The photo's own pixels wherever the mask does not reach, so the result is the photo

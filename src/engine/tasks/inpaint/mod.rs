@@ -261,7 +261,7 @@ pub fn inpaint(
     }
     // The hole as painted (grown), before feathering: each of its parts keeps the classical
     // fill's mean colour when a model trained for holes fills it.
-    let hard = mask.crop(region).grow(p.grow);
+    let hard = || mask.crop(region).grow(p.grow);
     let filler = if model.config.conditioning() > 0 {
         if p.needs_loop() {
             return Err(EngineError::Parameter(format!(
@@ -282,7 +282,7 @@ pub fn inpaint(
         let estimate = fill_conditioned(
             filler,
             &crop(image, region),
-            &hard,
+            &hard(),
             &soft.crop(region),
             tiling,
             &mut count,
@@ -319,11 +319,7 @@ pub fn inpaint(
                     MaskedContent::Fill => match filler {
                         Some(filler) => {
                             // At a coarser scale the hole as painted is the halved mask's core.
-                            let hard = if s == 0 {
-                                hard.clone()
-                            } else {
-                                core_mask(&masks[s])
-                            };
+                            let hard = if s == 0 { hard() } else { core_mask(&masks[s]) };
                             let fill = fill_conditioned(
                                 filler, y, &hard, &masks[s], tiling, &mut count, monitor,
                             )?;
